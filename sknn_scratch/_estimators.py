@@ -1,0 +1,1080 @@
+"""The scikit-learn face of sknn_scratch: ScratchMLPClassifier and ScratchMLPRegressor.
+
+Everything sklearn-specific lives here: parameter validation, ``validate_data``,
+label binarizing, tags, the early-stopping split and its scoring, warnings and
+fitted attributes. The numerical work is delegated to :mod:`sknn_scratch.nn`.
+"""
+
+import copy
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from .nn.activations import ACTIVATIONS, ALIASES
+from .nn.network import Network
+from .nn.optimizers import OPTIMIZERS, get_optimizer
+from .nn.schedules import SCHEDULES, get_schedule
+from .nn.training import (
+    DIVERGENCE_ADVICE,
+    DivergenceError,
+    MinibatchTrainer,
+    count_no_improvement,
+    fit_full_batch,
+    fit_loop,
+)
+
+FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B"}
+"""Full-batch solvers and their :func:`scipy.optimize.minimize` method."""
+
+MIN_VALIDATION_SAMPLES = 10
+"""Below this many validation samples, early stopping uses the training loss."""
+
+OUTPUT_TO_LOSS = {
+    "softmax": "log_loss",
+    "logistic": "binary_log_loss",
+    "identity": "squared_error",
+    "exp": "poisson",
+}
+
+
+class _BaseScratchMLP(BaseEstimator):
+    """Shared machinery of the two estimators. Not for direct use."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [
+            "array-like",
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "activation": [StrOptions(set(ACTIVATIONS) | set(ALIASES))],
+        "solver": [StrOptions(set(OPTIMIZERS) | set(FULL_BATCH_SOLVERS))],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [
+            StrOptions({"auto"}),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "learning_rate": [StrOptions(set(SCHEDULES))],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    # ------------------------------------------------------------------ fit flow
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values (class labels in classification, real numbers in
+            regression).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights; ``None`` weighs every sample by one.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def _fit(self, X, y, sample_weight, incremental):
+        """Fit, or leave the estimator exactly as it was if anything fails."""
+        backup = self._save_fitted_state()
+        try:
+            self._fit_unprotected(X, y, sample_weight, incremental)
+        except Exception:
+            self._load_fitted_state(backup)
+            raise
+        return self
+
+    def _fit_unprotected(self, X, y, sample_weight, incremental):
+        first_pass = not hasattr(self, "_params") or not (
+            self.warm_start or incremental
+        )
+        X, Y = self._validate_input(X, y, incremental, reset=first_pass)
+        sample_weight = _validate_sample_weight(sample_weight, X)
+        rng = check_random_state(self.random_state)
+        network = self._network(X.shape[1], Y.shape[1])
+        if first_pass:
+            self._initialize(network, rng, X.dtype)
+        else:
+            self._check_architecture(network)
+        if self.solver in FULL_BATCH_SOLVERS:
+            self._fit_full_batch(network, X, Y, sample_weight)
+        else:
+            self._fit_minibatch(network, X, Y, sample_weight, rng, incremental)
+        if not np.isfinite(self._params).all():
+            raise DivergenceError(
+                f"The solver produced non-finite weights. {DIVERGENCE_ADVICE}"
+            )
+
+    def _network(self, n_features, n_outputs):
+        sizes = self.hidden_layer_sizes
+        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
+        if any(int(k) <= 0 for k in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return Network(
+            [n_features, *sizes, n_outputs], self.activation, self._loss_name
+        )
+
+    def _initialize(self, network, rng, dtype):
+        """Set the fitted attributes of a fresh model and draw its weights."""
+        self.n_iter_ = 0
+        self.t_ = 0
+        self.n_outputs_ = network.layer_sizes[-1]
+        self.n_layers_ = len(network.layer_sizes)
+        self.out_activation_ = network.output_activation.name
+        self._bind_params(network.init_params(rng, dtype), network.layer_sizes)
+        self._best_params = self._params.copy()
+        for name in ("_optimizer", "_schedule"):
+            self.__dict__.pop(name, None)
+        if self.solver not in FULL_BATCH_SOLVERS:
+            self.loss_curve_ = []
+            self._no_improvement_count = 0
+            self.validation_scores_ = [] if self.early_stopping else None
+            self.best_validation_score_ = -np.inf if self.early_stopping else None
+            self.best_loss_ = None if self.early_stopping else np.inf
+
+    def _check_architecture(self, network):
+        self._sync_params()
+        if tuple(network.layer_sizes) != self._layer_units:
+            raise ValueError(
+                "warm_start and partial_fit need the architecture of the fitted "
+                f"model: layer sizes {list(self._layer_units)}, but the data and "
+                f"hidden_layer_sizes give {list(network.layer_sizes)}."
+            )
+        self.out_activation_ = network.output_activation.name
+
+    # ------------------------------------------------------- the flat parameters
+
+    def _bind_params(self, params, layer_units):
+        """Make ``params`` the model's weights and point coefs_/intercepts_ into it."""
+        self._params = params
+        self._layer_units = tuple(layer_units)
+        self.coefs_, self.intercepts_ = self._unpack(params)
+
+    def _unpack(self, params):
+        return Network(self._layer_units, "identity").unpack(params)
+
+    def _current_params(self):
+        """Return the flat vector behind coefs_ and intercepts_.
+
+        Users may assign new arrays to ``coefs_`` or ``intercepts_``, as with
+        sklearn's MLP. Then the attributes no longer alias ``_params``, and a
+        new vector is packed from them; ``self`` is not modified.
+        """
+        coefs, intercepts = self.coefs_, self.intercepts_
+        units = _layer_units_from(coefs)
+        if units == self._layer_units and _aliases(
+            [*coefs, *intercepts], [*sum(self._unpack(self._params), [])]
+        ):
+            return self._params
+        net = Network(units, "identity")
+        dtype = np.result_type(*coefs, *intercepts)
+        return net.pack(coefs, intercepts, dtype=dtype)
+
+    def _sync_params(self):
+        """Adopt user-assigned coefs_/intercepts_ as the model's flat vector."""
+        params = self._current_params()
+        if params is not self._params:
+            self._bind_params(params, _layer_units_from(self.coefs_))
+            self.n_layers_ = len(self._layer_units)
+            self.n_outputs_ = self._layer_units[-1]
+
+    # ------------------------------------------------------------ the solvers
+
+    def _fit_full_batch(self, network, X, Y, sample_weight):
+        result = fit_full_batch(
+            network,
+            self._params,
+            X,
+            Y,
+            sample_weight,
+            alpha=self.alpha,
+            method=FULL_BATCH_SOLVERS[self.solver],
+            max_iter=self.max_iter,
+            tol=self.tol,
+            max_fun=self.max_fun,
+            verbose=bool(self.verbose),
+        )
+        self.n_iter_ = min(result.nit, self.max_iter)
+        self.loss_ = float(result.fun)
+        if not math.isfinite(self.loss_):
+            raise DivergenceError(
+                f"The training loss became non-finite ({self.loss_}). "
+                f"{DIVERGENCE_ADVICE}"
+            )
+        if result.status != 0:
+            message = (
+                f"{self.solver} failed to converge after {self.n_iter_} iteration(s) "
+                f"(status={result.status}):\n{result.message}\n"
+            )
+            if self.n_iter_ == self.max_iter:
+                message += (
+                    "\nIncrease the number of iterations to improve the "
+                    f"convergence (max_iter={self.max_iter})."
+                )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    def _fit_minibatch(self, network, X, Y, sample_weight, rng, incremental):
+        if not incremental or not hasattr(self, "_optimizer"):
+            self._optimizer = self._new_optimizer()
+            self._optimizer.init_state(self._params)
+            self._schedule = get_schedule(
+                self.learning_rate,
+                learning_rate_init=self.learning_rate_init,
+                power_t=self.power_t,
+            )
+        split = None
+        if self.early_stopping and not incremental:
+            split = self._validation_split(X, Y, sample_weight, rng)
+        if split is not None:
+            X, Y, sample_weight, validation = split
+        else:
+            validation = None
+            if self.best_loss_ is None:
+                self.best_loss_ = np.inf
+        trainer = MinibatchTrainer(
+            network,
+            self._params,
+            self._optimizer,
+            self._schedule,
+            X,
+            Y,
+            sample_weight,
+            alpha=self.alpha,
+            batch_size=self._batch_size(X.shape[0]),
+            shuffle=self.shuffle,
+            rng=rng,
+        )
+        self.n_iter_ = 0
+        fit_loop(
+            trainer,
+            self.max_iter,
+            lambda loss: self._end_epoch(loss, X.shape[0], validation, incremental),
+        )
+        if validation is not None:
+            np.copyto(self._params, self._best_params)
+
+    def _new_optimizer(self):
+        if self.solver == "sgd":
+            return get_optimizer(
+                "sgd", momentum=self.momentum, nesterov=self.nesterovs_momentum
+            )
+        return get_optimizer(
+            self.solver, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+        )
+
+    def _batch_size(self, n_samples):
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is "
+                "going to be clipped",
+                stacklevel=4,
+            )
+        return int(np.clip(self.batch_size, 1, n_samples))
+
+    def _validation_split(self, X, Y, sample_weight, rng):
+        """Split off the early-stopping validation set, or return None if too small.
+
+        sklearn raises on small data; here early stopping falls back to the
+        training loss, with a warning, so that tiny datasets still fit.
+        """
+        n_validation = math.ceil(self.validation_fraction * X.shape[0])
+        stratify = Y if self._stratify_split else None
+        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
+        parts = None
+        if n_validation >= MIN_VALIDATION_SAMPLES:
+            try:
+                parts = train_test_split(
+                    *arrays,
+                    random_state=rng,
+                    test_size=self.validation_fraction,
+                    stratify=stratify,
+                )
+            except ValueError:
+                parts = None
+        if parts is None:
+            warnings.warn(
+                f"The validation set for early stopping would hold {n_validation} "
+                f"sample(s) (validation_fraction={self.validation_fraction}), too "
+                f"few to score reliably (at least {MIN_VALIDATION_SAMPLES}, and one "
+                "per class for classifiers, are needed). Early stopping uses the "
+                "training loss instead.",
+                UserWarning,
+                stacklevel=5,
+            )
+            return None
+        train, val = parts[0::2], parts[1::2]
+        weight_train = train[2] if sample_weight is not None else None
+        weight_val = val[2] if sample_weight is not None else None
+        validation = (val[0], self._decode_targets(val[1]), weight_val)
+        return train[0], train[1], weight_train, validation
+
+    def _end_epoch(self, loss, n_samples, validation, incremental):
+        """Record an epoch, apply the stopping rule; return True to stop."""
+        self.n_iter_ += 1
+        self.loss_ = loss
+        self.t_ += n_samples
+        self.loss_curve_.append(loss)
+        if self.verbose:
+            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
+        self._update_no_improvement_count(validation)
+        self._schedule.epoch_end(self.t_)
+        if self._no_improvement_count > self.n_iter_no_change:
+            what = "Validation score" if validation is not None else "Training loss"
+            message = (
+                f"{what} did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
+            )
+            if self._schedule.on_plateau():
+                if self.verbose:
+                    print(message + " Stopping.")
+                return True
+            if self.verbose:
+                print(message + f" Setting learning rate to {self._schedule.lr:f}")
+            self._no_improvement_count = 0
+        if incremental:
+            return True
+        if self.n_iter_ == self.max_iter:
+            warnings.warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+        return False
+
+    def _update_no_improvement_count(self, validation):
+        if validation is None:
+            count, best, _ = count_no_improvement(
+                -self.loss_curve_[-1],
+                -self.best_loss_,
+                self._no_improvement_count,
+                self.tol,
+            )
+            self._no_improvement_count, self.best_loss_ = count, -best
+            return
+        X_val, y_val, weight_val = validation
+        score = self._score_with_function(X_val, y_val, weight_val)
+        self.validation_scores_.append(score)
+        if self.verbose:
+            print(f"Validation score: {score:f}")
+        count, best, is_best = count_no_improvement(
+            score, self.best_validation_score_, self._no_improvement_count, self.tol
+        )
+        self._no_improvement_count, self.best_validation_score_ = count, best
+        if is_best:
+            np.copyto(self._best_params, self._params)
+
+    # ------------------------------------------------------------- prediction
+
+    def _forward(self, X, check_input=True):
+        """Return the output activations for X."""
+        if check_input:
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        params = self._current_params()
+        units = _layer_units_from(self.coefs_)
+        network = Network(units, self.activation, OUTPUT_TO_LOSS[self.out_activation_])
+        return network.predict(params.astype(X.dtype, copy=False), X)
+
+    def _score_with_function(self, X, y, sample_weight):
+        y_pred = self._predict(X, check_input=False)
+        if np.issubdtype(y_pred.dtype, np.floating) and not np.isfinite(y_pred).all():
+            return np.nan
+        return self._score_function(y, y_pred, sample_weight=sample_weight)
+
+    # ------------------------------------------------- state, pickling, tags
+
+    def _fitted_keys(self):
+        params = self._get_param_names()
+        return [k for k in vars(self) if k not in params]
+
+    def _save_fitted_state(self):
+        if hasattr(self, "_params"):
+            self._sync_params()
+        state = {k: v for k, v in vars(self).items() if k in self._fitted_keys()}
+        for view in ("coefs_", "intercepts_"):
+            state.pop(view, None)
+        return copy.deepcopy(state)
+
+    def _load_fitted_state(self, state):
+        for key in self._fitted_keys():
+            delattr(self, key)
+        self.__dict__.update(state)
+        if "_params" in state:
+            self.coefs_, self.intercepts_ = self._unpack(self._params)
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "_params" in state:
+            # Store the weights once: the views are rebuilt on load.
+            state["_params"] = self._current_params()
+            state["_layer_units"] = _layer_units_from(self.coefs_)
+            state.pop("coefs_")
+            state.pop("intercepts_")
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "_params" in state:
+            self.coefs_, self.intercepts_ = self._unpack(self._params)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
+    """Multi-layer perceptron classifier, written from scratch in NumPy.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`:
+    the same parameters, defaults and fitted attributes, and, for the same
+    ``random_state``, the same model. It optimizes the log-loss with L-BFGS or
+    minibatch SGD/Adam.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Hidden-layer activation. ``'sigmoid'`` is an alias of ``'logistic'``.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer. L-BFGS runs full-batch through
+        :func:`scipy.optimize.minimize`; SGD and Adam run on minibatches.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty on the weights, divided by the weight sum of
+        the samples in each batch.
+    batch_size : int or 'auto', default='auto'
+        Minibatch size for SGD and Adam; 'auto' is ``min(200, n_samples)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule for the minibatch solvers (for Adam too, unlike
+        sklearn, which ignores it there).
+    learning_rate_init : float, default=0.001
+        The initial learning rate of the minibatch solvers.
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+    max_iter : int, default=200
+        Epochs of the minibatch solvers; iterations of L-BFGS.
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization, the early-stopping split and the shuffles.
+    tol : float, default=1e-4
+        Improvement tolerance of the stopping rule (L-BFGS: gradient tolerance).
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the previous solution when ``fit`` is called again.
+    momentum : float, default=0.9
+        SGD momentum, in [0, 1].
+    nesterovs_momentum : bool, default=True
+        Whether SGD uses Nesterov's momentum.
+    early_stopping : bool, default=False
+        Stop when the score on a held-out ``validation_fraction`` of the
+        training data stops improving, and keep the best weights. With fewer
+        than 10 validation samples it warns and uses the training loss.
+    validation_fraction : float, default=0.1
+        Proportion of training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Adam's first-moment decay rate.
+    beta_2 : float, default=0.999
+        Adam's second-moment decay rate.
+    epsilon : float, default=1e-8
+        Adam's numerical stability constant.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping (or, with
+        'adaptive', lowering the learning rate).
+    max_fun : int, default=15000
+        Maximum loss evaluations of L-BFGS.
+
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels.
+    loss_ : float
+        The current loss, penalty included.
+    best_loss_ : float or None
+        The best training loss (None with early stopping).
+    loss_curve_ : list of float
+        Training loss per epoch (minibatch solvers only).
+    validation_scores_ : list of float or None
+        Validation accuracy per epoch with early stopping.
+    best_validation_score_ : float or None
+        The best validation accuracy with early stopping.
+    t_ : int
+        Training samples seen by the minibatch solvers.
+    coefs_ : list of ndarray
+        ``coefs_[i]`` is the weight matrix of layer ``i``.
+    intercepts_ : list of ndarray
+        ``intercepts_[i]`` is the bias vector of layer ``i``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X had string column names.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last fit.
+    n_layers_ : int
+        Number of layers, input and output included.
+    n_outputs_ : int
+        Number of output units.
+    out_activation_ : str
+        The output activation: 'softmax' or 'logistic'.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sknn_scratch import ScratchMLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = ScratchMLPClassifier(solver="lbfgs", random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.95
+    True
+    """
+
+    _score_function = staticmethod(accuracy_score)
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    @property
+    def _loss_name(self):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        return "log_loss" if multiclass else "binary_log_loss"
+
+    @property
+    def _stratify_split(self):
+        return self.n_outputs_ == 1
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if not hasattr(self, "classes_") or not (self.warm_start or incremental):
+            self._label_binarizer = LabelBinarizer().fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            self._check_known_classes(y)
+        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        return X, Y
+
+    def _check_known_classes(self, y):
+        classes = unique_labels(y)
+        if self.warm_start and set(classes) != set(self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in "
+                f"the previous call to fit. Previously got {self.classes_}, `y` "
+                f"has {classes}"
+            )
+        if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+            raise ValueError(
+                f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                f"{self.classes_}. 'y' has {classes}."
+            )
+
+    def _decode_targets(self, Y):
+        return self._label_binarizer.inverse_transform(Y)
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron classifier.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward(X, check_input=check_input)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            The probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward(X)
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+            return np.vstack([1 - y_pred, y_pred]).T
+        return y_pred
+
+    def predict_log_proba(self, X):
+        """Return the log of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        y_prob = self.predict_proba(X)
+        return np.log(y_prob, out=y_prob)
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : array-like of shape (n_samples,)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+        classes : array of shape (n_classes,), default=None
+            All the classes across calls; required on the first call.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        backup = self._save_fitted_state()
+        try:
+            self._setup_partial_fit_classes(y, classes)
+        except Exception:
+            self._load_fitted_state(backup)
+            raise
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _setup_partial_fit_classes(self, y, classes):
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+        elif classes is not None and not np.array_equal(
+            self.classes_, unique_labels(classes)
+        ):
+            raise ValueError(
+                f"`classes={classes!r}` is not the same as on the last call to "
+                f"partial_fit, was: {self.classes_!r}"
+            )
+
+    def _check_solver(self):
+        if self.solver in FULL_BATCH_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
+    """Multi-layer perceptron regressor, written from scratch in NumPy.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`.
+    It takes the same parameters as :class:`ScratchMLPClassifier`, plus
+    ``loss``.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss. 'poisson' uses an exponential output and needs ``y >= 0``.
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Hidden-layer activation.
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        The weight optimizer.
+    alpha : float, default=0.0001
+        Strength of the L2 penalty.
+    batch_size : int or 'auto', default='auto'
+        Minibatch size; 'auto' is ``min(200, n_samples)``.
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning-rate schedule for the minibatch solvers.
+    learning_rate_init : float, default=0.001
+        The initial learning rate.
+    power_t : float, default=0.5
+        Exponent of 'invscaling'.
+    max_iter : int, default=200
+        Epochs (minibatch solvers) or iterations (L-BFGS).
+    shuffle : bool, default=True
+        Whether to shuffle the samples before each epoch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialization, the early-stopping split and the shuffles.
+    tol : float, default=1e-4
+        Improvement tolerance of the stopping rule.
+    verbose : bool, default=False
+        Print the loss after each epoch.
+    warm_start : bool, default=False
+        Continue from the previous solution.
+    momentum : float, default=0.9
+        SGD momentum.
+    nesterovs_momentum : bool, default=True
+        Whether SGD uses Nesterov's momentum.
+    early_stopping : bool, default=False
+        Stop on a held-out validation R^2 score.
+    validation_fraction : float, default=0.1
+        Proportion of training data held out for early stopping.
+    beta_1 : float, default=0.9
+        Adam's first-moment decay rate.
+    beta_2 : float, default=0.999
+        Adam's second-moment decay rate.
+    epsilon : float, default=1e-8
+        Adam's numerical stability constant.
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+    max_fun : int, default=15000
+        Maximum loss evaluations of L-BFGS.
+
+    Attributes
+    ----------
+    loss_ : float
+        The current loss, penalty included.
+    best_loss_ : float or None
+        The best training loss (None with early stopping).
+    loss_curve_ : list of float
+        Training loss per epoch (minibatch solvers only).
+    validation_scores_ : list of float or None
+        Validation R^2 per epoch with early stopping.
+    best_validation_score_ : float or None
+        The best validation R^2 with early stopping.
+    t_ : int
+        Training samples seen by the minibatch solvers.
+    coefs_ : list of ndarray
+        Weight matrices, one per layer.
+    intercepts_ : list of ndarray
+        Bias vectors, one per layer.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names, when X had string column names.
+    n_iter_ : int
+        Epochs (or L-BFGS iterations) run by the last fit.
+    n_layers_ : int
+        Number of layers.
+    n_outputs_ : int
+        Number of outputs.
+    out_activation_ : str
+        'identity' for squared error, 'exp' for Poisson.
+
+    Notes
+    -----
+    With several outputs, the squared-error gradient here is the gradient of
+    the reported loss (the mean over outputs). sklearn's is ``n_outputs``
+    times larger (scikit-learn issue 8349), so multi-output fits differ from
+    sklearn's; single-output fits match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_scratch import ScratchMLPRegressor
+    >>> X = np.linspace(0, 1, 50).reshape(-1, 1)
+    >>> reg = ScratchMLPRegressor((20,), solver="lbfgs", random_state=0)
+    >>> reg.fit(X, 3 * X.ravel()).score(X, 3 * X.ravel()) > 0.99
+    True
+    """
+
+    _score_function = staticmethod(r2_score)
+    _parameter_constraints: dict = {
+        **_BaseScratchMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+
+    @property
+    def _loss_name(self):
+        return self.loss
+
+    _stratify_split = False
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "loss='poisson' requires non-negative y (counts or rates); y has "
+                f"{int(np.sum(y < 0))} negative value(s)."
+            )
+        Y = np.asarray(y, dtype=X.dtype)
+        return X, Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+    def _decode_targets(self, Y):
+        return Y.ravel() if Y.shape[1] == 1 else Y
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        return self._predict(X)
+
+    def _predict(self, X, check_input=True):
+        y_pred = self._forward(X, check_input=check_input)
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with a single epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    _check_solver = ScratchMLPClassifier._check_solver
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.target_tags.positive_only = self.loss == "poisson"
+        return tags
+
+
+def _validate_sample_weight(sample_weight, X):
+    """Return sample weights as a 1-D array in X's dtype, or None.
+
+    Negative, non-finite and all-zero weights are refused: sklearn's MLP
+    accepts negative weights and crashes on a zero sum.
+    """
+    if sample_weight is None:
+        return None
+    n_samples = X.shape[0]
+    if np.isscalar(sample_weight):
+        sample_weight = np.full(n_samples, sample_weight)
+    sample_weight = check_array(
+        sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight"
+    )
+    if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError("Negative values in data passed to sample_weight.")
+    if not sample_weight.sum() > 0:
+        raise ValueError(
+            "sample_weight sums to zero: at least one sample needs a positive weight."
+        )
+    return sample_weight
+
+
+def _layer_units_from(coefs):
+    return tuple([c.shape[0] for c in coefs] + [coefs[-1].shape[1]])
+
+
+def _aliases(arrays, views):
+    """Whether each of ``arrays`` is exactly the matching view (same memory)."""
+    return all(
+        a.shape == v.shape
+        and a.dtype == v.dtype
+        and a.strides == v.strides
+        and a.__array_interface__["data"][0] == v.__array_interface__["data"][0]
+        for a, v in zip(arrays, views, strict=True)
+    )

@@ -1,0 +1,160 @@
+r"""Update rules for minibatch training, acting on whole flat vectors.
+
+An optimizer is a small stateful object: ``init_state(params)`` allocates its
+state (velocities, moments), and ``step(params, grad, lr)`` updates ``params``
+in place given the gradient ``grad`` and the current learning rate ``lr`` from
+the schedule. Each step is a fixed handful of whole-vector NumPy calls,
+however deep the network.
+
+The arithmetic is ordered exactly as in sklearn's optimizers so that, with the
+same data and seed, the iterates agree to the last bit or nearly so.
+"""
+
+import math
+
+import numpy as np
+
+from ._registry import lookup
+
+
+class Optimizer:
+    """Base class: holds scratch buffers that are rebuilt rather than pickled."""
+
+    _state_names: tuple = ()
+
+    def init_state(self, params):
+        """Allocate the optimizer's state for a parameter vector like ``params``."""
+        for name in self._state_names:
+            setattr(self, name, np.zeros_like(params))
+
+    def step(self, params, grad, lr):
+        """Update ``params`` in place from ``grad`` with learning rate ``lr``."""
+        raise NotImplementedError
+
+    def _scratch(self, like, count):
+        buffers = getattr(self, "_buffers", None)
+        if buffers is None or buffers[0].shape != like.shape:
+            buffers = [np.empty_like(like) for _ in range(count)]
+            self._buffers = buffers
+        return buffers
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_buffers", None)
+        return state
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent with optional (Nesterov) momentum.
+
+    With momentum :math:`\mu` and learning rate :math:`\eta`:
+
+    .. math::
+
+        v &\leftarrow \mu v - \eta g \\
+        w &\leftarrow w + v \quad \text{(classical)} \\
+        w &\leftarrow w + \mu v - \eta g \quad \text{(Nesterov)}
+
+    The Nesterov form is sklearn's: the look-ahead step reuses the current
+    gradient instead of evaluating it at the shifted point.
+
+    Parameters
+    ----------
+    momentum : float, default=0.9
+        :math:`\mu`, in [0, 1].
+    nesterov : bool, default=True
+        Whether to take the Nesterov step.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> opt = SGD(momentum=0.5, nesterov=False)
+    >>> w = np.array([1.0]); opt.init_state(w)
+    >>> opt.step(w, np.array([2.0]), lr=0.1); w
+    array([0.8])
+    >>> opt.step(w, np.array([2.0]), lr=0.1); w  # v = 0.5*(-0.2) - 0.2
+    array([0.5])
+    """
+
+    _state_names = ("velocity",)
+
+    def __init__(self, momentum=0.9, nesterov=True):
+        self.momentum = momentum
+        self.nesterov = nesterov
+
+    def step(self, params, grad, lr):
+        """Apply one momentum step."""
+        scaled_grad, update = self._scratch(params, 2)
+        np.multiply(grad, lr, out=scaled_grad)
+        self.velocity *= self.momentum
+        self.velocity -= scaled_grad
+        if self.nesterov:
+            np.multiply(self.velocity, self.momentum, out=update)
+            update -= scaled_grad
+            params += update
+        else:
+            params += self.velocity
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2014) in sklearn's form.
+
+    With step count :math:`t` and decay rates :math:`\beta_1, \beta_2`:
+
+    .. math::
+
+        m &\leftarrow \beta_1 m + (1 - \beta_1) g \\
+        v &\leftarrow \beta_2 v + (1 - \beta_2) g^2 \\
+        \eta_t &= \eta \, \sqrt{1 - \beta_2^t} / (1 - \beta_1^t) \\
+        w &\leftarrow w - \eta_t \, m / (\sqrt{v} + \epsilon)
+
+    The bias correction is folded into :math:`\eta_t`, so :math:`\epsilon` is
+    added to the *uncorrected* :math:`\sqrt{v}`, as sklearn does.
+
+    Parameters
+    ----------
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    _state_names = ("m", "v")
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.t = 0
+
+    def init_state(self, params):
+        """Zero the moments and the step count."""
+        super().init_state(params)
+        self.t = 0
+
+    def step(self, params, grad, lr):
+        """Apply one Adam step."""
+        tmp, update = self._scratch(params, 2)
+        self.t += 1
+        self.m *= self.beta_1
+        np.multiply(grad, 1 - self.beta_1, out=tmp)
+        self.m += tmp
+        self.v *= self.beta_2
+        np.multiply(grad, grad, out=tmp)
+        tmp *= 1 - self.beta_2
+        self.v += tmp
+        lr_t = lr * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
+        np.sqrt(self.v, out=tmp)
+        tmp += self.epsilon
+        np.multiply(self.m, -lr_t, out=update)
+        update /= tmp
+        params += update
+
+
+OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+"""Minibatch optimizer classes by solver name."""
+
+
+def get_optimizer(name: str, **hyperparameters) -> Optimizer:
+    """Return a new optimizer called ``name`` built with ``hyperparameters``."""
+    return lookup(OPTIMIZERS, name, "solver")(**hyperparameters)

@@ -1,0 +1,290 @@
+r"""Training loops: minibatch epochs, full-batch scipy solvers, stopping rules.
+
+The minibatch path reads top-down: :func:`fit_loop` runs epochs until the
+caller's ``end_epoch`` says stop, :meth:`MinibatchTrainer.run_epoch` walks the
+(shuffled) minibatches, and :meth:`MinibatchTrainer.train_step` computes one
+gradient and takes one optimizer step. The full-batch path hands
+:meth:`~sknn_scratch.nn.network.Network.loss_and_grad` to
+:func:`scipy.optimize.minimize` as it is, because the parameters already are
+one vector.
+"""
+
+import copy
+import math
+import warnings
+
+import numpy as np
+import scipy.optimize
+
+from .network import Workspace
+
+
+class DivergenceError(ValueError):
+    """Training produced a non-finite loss or non-finite weights."""
+
+
+DIVERGENCE_ADVICE = (
+    "Try scaling the features (for example with StandardScaler), lowering "
+    "learning_rate_init, or increasing alpha."
+)
+
+
+def batch_slices(n_samples, batch_size):
+    """Yield consecutive slices of ``batch_size`` rows; the last may be shorter.
+
+    Examples
+    --------
+    >>> list(batch_slices(5, 2))
+    [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    """
+    for start in range(0, n_samples, batch_size):
+        yield slice(start, min(start + batch_size, n_samples))
+
+
+def count_no_improvement(score, best, count, tol):
+    """Apply the stopping rule to a higher-is-better ``score``.
+
+    An epoch counts as "no improvement" unless it beats the best score so far
+    by at least ``tol``; the best score is updated whenever it is beaten at
+    all. This is sklearn's rule; for a training loss pass ``-loss``.
+
+    Returns
+    -------
+    count : int
+        The new number of consecutive epochs without improvement.
+    best : float
+        The new best score.
+    is_best : bool
+        Whether ``score`` is a new best.
+
+    Examples
+    --------
+    >>> count_no_improvement(0.5, best=0.45, count=3, tol=0.1)
+    (4, 0.5, True)
+    """
+    count = count + 1 if score < best + tol else 0
+    is_best = bool(score > best)
+    return count, (score if is_best else best), is_best
+
+
+class MinibatchTrainer:
+    """Runs minibatch epochs of one optimizer on one flat parameter vector.
+
+    Parameters
+    ----------
+    network : Network
+        The architecture and loss.
+    params : ndarray of shape (n_params,)
+        Updated in place.
+    optimizer : Optimizer
+        Its state must already be initialized for ``params``.
+    schedule : object
+        Supplies the current learning rate as ``schedule.lr``.
+    X : {ndarray, sparse matrix} of shape (n_samples, n_features)
+        Training inputs.
+    Y : ndarray of shape (n_samples, n_outputs)
+        Training targets in the dtype of ``params``.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Per-sample weights.
+    alpha : float
+        L2 penalty.
+    batch_size : int
+        Rows per minibatch, at most ``n_samples``.
+    shuffle : bool
+        Whether to reshuffle the sample order before each epoch.
+    rng : numpy.random.RandomState
+        Draws the shuffles.
+    """
+
+    def __init__(
+        self,
+        network,
+        params,
+        optimizer,
+        schedule,
+        X,
+        Y,
+        sample_weight,
+        *,
+        alpha,
+        batch_size,
+        shuffle,
+        rng,
+    ):
+        self.network, self.params = network, params
+        self.optimizer, self.schedule = optimizer, schedule
+        self.X, self.Y, self.sample_weight = X, Y, sample_weight
+        self.alpha, self.batch_size = alpha, batch_size
+        self.shuffle, self.rng = shuffle, rng
+        self.n_samples = X.shape[0]
+        self.order = np.arange(self.n_samples)
+        self.grad = np.empty_like(params)
+        self.workspace = Workspace(network.layer_sizes, batch_size, params.dtype)
+        self.X_batch = self._batch_buffer(X)
+        self.Y_batch = self._batch_buffer(Y)
+        self.w_batch = self._batch_buffer(sample_weight)
+
+    def _batch_buffer(self, array):
+        if self.shuffle and isinstance(array, np.ndarray):
+            return np.empty((self.batch_size, *array.shape[1:]), array.dtype)
+        return None
+
+    def _gather(self, array, buffer, rows):
+        """Return the rows of ``array`` named by ``rows`` without a new allocation."""
+        if array is None or isinstance(rows, slice):
+            return None if array is None else array[rows]
+        if buffer is None:  # sparse input: scipy makes its own copy
+            return array[rows]
+        return np.take(array, rows, axis=0, out=buffer[: len(rows)])
+
+    def run_epoch(self):
+        """Train on every minibatch once; return the mean loss over samples."""
+        if self.shuffle:
+            self.order = self.order[self.rng.permutation(self.n_samples)]
+        total = 0.0
+        for batch in batch_slices(self.n_samples, self.batch_size):
+            rows = self.order[batch] if self.shuffle else batch
+            total += self.train_step(rows) * (batch.stop - batch.start)
+        return total / self.n_samples
+
+    def train_step(self, rows):
+        """Take one optimizer step on the minibatch ``rows``; return its loss.
+
+        A minibatch whose weights sum to zero carries no information: it is
+        skipped and counts as zero loss.
+        """
+        weights = self._gather(self.sample_weight, self.w_batch, rows)
+        if weights is not None and not weights.sum() > 0:
+            return 0.0
+        loss, grad = self.network.loss_and_grad(
+            self.params,
+            self._gather(self.X, self.X_batch, rows),
+            self._gather(self.Y, self.Y_batch, rows),
+            weights,
+            self.alpha,
+            grad=self.grad,
+            workspace=self.workspace,
+        )
+        if not math.isfinite(loss):
+            raise DivergenceError(
+                f"The training loss became non-finite ({loss}). {DIVERGENCE_ADVICE}"
+            )
+        self.optimizer.step(self.params, grad, self.schedule.lr)
+        return loss
+
+    def snapshot(self):
+        """Return a copy of everything an epoch changes."""
+        return self.params.copy(), copy.deepcopy(self.optimizer), self.order.copy()
+
+    def restore(self, snapshot):
+        """Undo a partial epoch, back to ``snapshot``."""
+        params, optimizer, order = snapshot
+        np.copyto(self.params, params)
+        self.optimizer.__dict__.update(optimizer.__dict__)
+        self.order = order
+
+
+def fit_loop(trainer, max_epochs, end_epoch):
+    """Run up to ``max_epochs`` epochs, asking ``end_epoch(loss)`` after each.
+
+    ``end_epoch`` returns ``True`` to stop. A ``KeyboardInterrupt`` during an
+    epoch rolls that epoch back, warns, and ends training, so the model is the
+    one of the last completed epoch.
+
+    Returns
+    -------
+    reason : {"stopped", "max_epochs", "interrupted"}
+        Why training ended.
+    """
+    for _ in range(max_epochs):
+        snapshot = trainer.snapshot()
+        try:
+            loss = trainer.run_epoch()
+        except KeyboardInterrupt:
+            trainer.restore(snapshot)
+            warnings.warn("Training interrupted by user.", stacklevel=2)
+            return "interrupted"
+        if end_epoch(loss):
+            return "stopped"
+    return "max_epochs"
+
+
+def fit_full_batch(
+    network,
+    params,
+    X,
+    Y,
+    sample_weight,
+    *,
+    alpha,
+    method,
+    max_iter,
+    tol,
+    max_fun=15000,
+    verbose=False,
+):
+    """Minimize the full-batch objective with a scipy solver, updating ``params``.
+
+    The computation stays in ``params.dtype``: scipy's float64 iterate is copied
+    into ``params`` before each evaluation, and only the returned gradient is
+    cast to float64 for scipy.
+
+    Parameters
+    ----------
+    network : Network
+        The architecture and loss.
+    params : ndarray of shape (n_params,)
+        The starting point; overwritten with the solution.
+    X, Y, sample_weight
+        As for :meth:`Network.loss_and_grad`.
+    alpha : float
+        L2 penalty.
+    method : {"L-BFGS-B", "CG"}
+        The :func:`scipy.optimize.minimize` method.
+    max_iter : int
+        Iteration limit (scipy's ``maxiter``).
+    tol : float
+        Gradient tolerance (scipy's ``gtol``).
+    max_fun : int, default=15000
+        Limit on objective evaluations (L-BFGS-B only).
+    verbose : bool, default=False
+        Print the loss after every iteration.
+
+    Returns
+    -------
+    result : scipy.optimize.OptimizeResult
+    """
+    workspace = Workspace(network.layer_sizes, X.shape[0], params.dtype)
+    grad = np.empty_like(params)
+
+    def objective(x):
+        params[...] = x
+        loss, g = network.loss_and_grad(
+            params, X, Y, sample_weight, alpha, grad=grad, workspace=workspace
+        )
+        return loss, g.astype(np.float64)
+
+    options = {"maxiter": max_iter, "gtol": tol}
+    if method == "L-BFGS-B":
+        options["maxfun"] = max_fun
+    callback = _verbose_callback() if verbose else None
+    result = scipy.optimize.minimize(
+        objective,
+        params.astype(np.float64),
+        method=method,
+        jac=True,
+        options=options,
+        callback=callback,
+    )
+    params[...] = result.x
+    return result
+
+
+def _verbose_callback():
+    iteration = [0]
+
+    def callback(intermediate_result):
+        iteration[0] += 1
+        print(f"Iteration {iteration[0]}, loss = {intermediate_result.fun:.8f}")
+
+    return callback
