@@ -199,7 +199,10 @@ def fit_loop(trainer, max_epochs, end_epoch):
     for _ in range(max_epochs):
         snapshot = trainer.snapshot()
         try:
-            loss = trainer.run_epoch()
+            # Overflow shows up as a non-finite loss, which train_step turns
+            # into a DivergenceError with advice: NumPy's warnings would be noise.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                loss = trainer.run_epoch()
         except KeyboardInterrupt:
             trainer.restore(snapshot)
             warnings.warn("Training interrupted by user.", stacklevel=2)
@@ -268,14 +271,15 @@ def fit_full_batch(
     if method == "L-BFGS-B":
         options["maxfun"] = max_fun
     callback = _verbose_callback() if verbose else None
-    result = scipy.optimize.minimize(
-        objective,
-        params.astype(np.float64),
-        method=method,
-        jac=True,
-        options=options,
-        callback=callback,
-    )
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        result = scipy.optimize.minimize(
+            objective,
+            params.astype(np.float64),
+            method=method,
+            jac=True,
+            options=options,
+            callback=callback,
+        )
     params[...] = result.x
     return result
 

@@ -1,0 +1,91 @@
+"""Update rules against values derived by hand over two steps."""
+
+import math
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from sknn_scratch.nn.optimizers import OPTIMIZERS, SGD, Adam, get_optimizer
+
+W0 = np.array([1.0, -2.0])
+G1 = np.array([0.5, -1.0])
+G2 = np.array([0.25, 2.0])
+LR = 0.1
+
+
+def two_steps(optimizer):
+    w = W0.copy()
+    optimizer.init_state(w)
+    optimizer.step(w, G1, LR)
+    first = w.copy()
+    optimizer.step(w, G2, LR)
+    return first, w
+
+
+def test_plain_sgd():
+    first, second = two_steps(SGD(momentum=0.0))
+    assert_allclose(first, [0.95, -1.9])
+    assert_allclose(second, [0.925, -2.1])
+
+
+def test_classical_momentum():
+    # v1 = -lr g1 = [-0.05, 0.1]; w1 = w0 + v1
+    # v2 = 0.9 v1 - lr g2 = [-0.045 - 0.025, 0.09 - 0.2] = [-0.07, -0.11]
+    first, second = two_steps(SGD(momentum=0.9, nesterov=False))
+    assert_allclose(first, [0.95, -1.9])
+    assert_allclose(second, [0.88, -2.01])
+
+
+def test_nesterov_momentum():
+    # step 1: v1 = [-0.05, 0.1]; update = 0.9 v1 - lr g1 = [-0.095, 0.19]
+    # step 2: v2 = [-0.07, -0.11]; update = 0.9 v2 - lr g2 = [-0.088, -0.299]
+    first, second = two_steps(SGD(momentum=0.9, nesterov=True))
+    assert_allclose(first, [0.905, -1.81])
+    assert_allclose(second, [0.817, -2.109])
+
+
+def test_adam():
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    m1, v1 = 0.1 * G1, 0.001 * G1**2
+    w1 = W0 - LR * math.sqrt(1 - b2) / (1 - b1) * m1 / (np.sqrt(v1) + eps)
+    m2, v2 = b1 * m1 + 0.1 * G2, b2 * v1 + 0.001 * G2**2
+    w2 = w1 - LR * math.sqrt(1 - b2**2) / (1 - b1**2) * m2 / (np.sqrt(v2) + eps)
+    first, second = two_steps(Adam(b1, b2, eps))
+    # the first Adam step moves every weight by about lr against its gradient sign
+    assert_allclose(first, W0 - LR * np.sign(G1), rtol=1e-6)
+    assert_allclose(first, w1, rtol=1e-14)
+    assert_allclose(second, w2, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_float32_state_stays_float32(name):
+    w = W0.astype(np.float32)
+    optimizer = get_optimizer(name)
+    optimizer.init_state(w)
+    optimizer.step(w, G1.astype(np.float32), LR)
+    assert w.dtype == np.float32
+    assert all(
+        getattr(optimizer, s).dtype == np.float32 for s in optimizer._state_names
+    )
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_pickled_state_has_no_scratch_buffers(name):
+    import pickle
+
+    optimizer = get_optimizer(name)
+    w = W0.copy()
+    optimizer.init_state(w)
+    optimizer.step(w, G1, LR)
+    restored = pickle.loads(pickle.dumps(optimizer))
+    assert not hasattr(restored, "_buffers")
+    w_copy = w.copy()
+    optimizer.step(w, G2, LR)
+    restored.step(w_copy, G2, LR)
+    assert_allclose(w, w_copy, rtol=0)
+
+
+def test_unknown_solver():
+    with pytest.raises(ValueError, match="Unknown solver 'newton'"):
+        get_optimizer("newton")

@@ -1,0 +1,121 @@
+"""The minibatch loop, the full-batch solvers and the stopping rule."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+
+from sknn_scratch.nn.network import Network
+from sknn_scratch.nn.optimizers import SGD, Adam
+from sknn_scratch.nn.schedules import get_schedule
+from sknn_scratch.nn.training import (
+    DivergenceError,
+    MinibatchTrainer,
+    count_no_improvement,
+    fit_full_batch,
+    fit_loop,
+)
+
+
+def make_trainer(sample_weight=None, lr=0.01, shuffle=True, X_scale=1.0):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 3)) * X_scale
+    Y = X @ np.array([[1.0], [-2.0], [0.5]])
+    net = Network([3, 4, 1], "tanh")
+    params = net.init_params(rng)
+    optimizer = Adam()
+    optimizer.init_state(params)
+    trainer = MinibatchTrainer(
+        net,
+        params,
+        optimizer,
+        get_schedule("constant", learning_rate_init=lr),
+        X,
+        Y,
+        sample_weight,
+        alpha=1e-4,
+        batch_size=10,
+        shuffle=shuffle,
+        rng=rng,
+    )
+    return trainer
+
+
+def test_training_lowers_the_loss():
+    trainer = make_trainer()
+    losses = [trainer.run_epoch() for _ in range(30)]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_zero_weight_minibatch_is_skipped():
+    weights = np.ones(40)
+    weights[:10] = 0.0
+    trainer = make_trainer(sample_weight=weights, shuffle=False)
+    before = trainer.params.copy()
+    assert trainer.train_step(slice(0, 10)) == 0.0
+    assert_array_equal(trainer.params, before)
+    assert trainer.optimizer.t == 0
+    assert trainer.train_step(slice(10, 20)) > 0.0
+
+
+def test_divergence_raises_with_advice():
+    trainer = make_trainer(lr=1e6, X_scale=1e6)
+    trainer.optimizer = SGD(momentum=0.9)
+    trainer.optimizer.init_state(trainer.params)
+    with pytest.raises(DivergenceError, match="learning_rate_init"):
+        fit_loop(trainer, 50, lambda loss: False)
+
+
+def test_keyboard_interrupt_rolls_back_the_partial_epoch():
+    trainer = make_trainer()
+    trainer.run_epoch()
+    params, t = trainer.params.copy(), trainer.optimizer.t
+    real_step, calls = trainer.train_step, []
+
+    def interrupted_step(rows):
+        calls.append(rows)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_step(rows)
+
+    trainer.train_step = interrupted_step
+    epochs = []
+    with pytest.warns(UserWarning, match="interrupted"):
+        reason = fit_loop(trainer, 5, lambda loss: epochs.append(loss))
+    assert reason == "interrupted" and epochs == []
+    assert_array_equal(trainer.params, params)
+    assert trainer.optimizer.t == t
+
+
+def test_fit_loop_stops_when_asked():
+    trainer = make_trainer()
+    epochs = []
+    reason = fit_loop(trainer, 10, lambda loss: epochs.append(loss) or len(epochs) == 3)
+    assert reason == "stopped" and len(epochs) == 3
+
+
+@pytest.mark.parametrize("method", ["L-BFGS-B", "CG"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_full_batch_keeps_the_dtype_and_converges(method, dtype):
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((50, 3)).astype(dtype)
+    Y = (X @ np.array([[1.0], [-2.0], [0.5]])).astype(dtype)
+    net = Network([3, 5, 1], "tanh")
+    params = net.init_params(rng, dtype)
+    start = net.loss_and_grad(params, X, Y)[0]
+    result = fit_full_batch(
+        net, params, X, Y, None, alpha=0.0, method=method, max_iter=200, tol=1e-6
+    )
+    assert params.dtype == dtype
+    assert result.fun < 0.01 * start
+
+
+@pytest.mark.parametrize(
+    ("score", "best", "count", "expected"),
+    [
+        (0.50, 0.45, 3, (4, 0.50, True)),  # better, but by less than tol
+        (0.60, 0.45, 3, (0, 0.60, True)),  # better by more than tol
+        (0.40, 0.45, 3, (4, 0.45, False)),  # worse
+    ],
+)
+def test_count_no_improvement(score, best, count, expected):
+    assert count_no_improvement(score, best, count, tol=0.1) == expected
