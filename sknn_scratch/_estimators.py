@@ -115,15 +115,20 @@ class _BaseScratchMLP(BaseEstimator):
         """
         return self._fit(X, y, sample_weight, incremental=False)
 
-    def _fit(self, X, y, sample_weight, incremental):
+    def _fit(self, X, y, sample_weight, incremental, classes=None):
         """Fit, or leave the estimator exactly as it was if anything fails."""
         backup = self._save_fitted_state()
         try:
+            if incremental:
+                self._check_partial_fit_first_call(y, classes)
             self._fit_unprotected(X, y, sample_weight, incremental)
         except Exception:
             self._load_fitted_state(backup)
             raise
         return self
+
+    def _check_partial_fit_first_call(self, y, classes):
+        """Set up what the first partial_fit call needs (the classifier's classes)."""
 
     def _fit_unprotected(self, X, y, sample_weight, incremental):
         first_pass = not hasattr(self, "_params") or not (
@@ -416,7 +421,8 @@ class _BaseScratchMLP(BaseEstimator):
         params = self._current_params()
         units = _layer_units_from(self.coefs_)
         network = Network(units, self.activation, OUTPUT_TO_LOSS[self.out_activation_])
-        return network.predict(params.astype(X.dtype, copy=False), X)
+        dtype = np.result_type(X.dtype, params.dtype)
+        return network.predict(params.astype(dtype, copy=False), X)
 
     def _score_with_function(self, X, y, sample_weight):
         y_pred = self._predict(X, check_input=False)
@@ -750,15 +756,9 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         self : object
             The updated estimator.
         """
-        backup = self._save_fitted_state()
-        try:
-            self._setup_partial_fit_classes(y, classes)
-        except Exception:
-            self._load_fitted_state(backup)
-            raise
-        return self._fit(X, y, sample_weight, incremental=True)
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _setup_partial_fit_classes(self, y, classes):
+    def _check_partial_fit_first_call(self, y, classes):
         if not hasattr(self, "classes_"):
             if classes is None:
                 raise ValueError(
@@ -893,7 +893,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     >>> import numpy as np
     >>> from sknn_scratch import ScratchMLPRegressor
     >>> X = np.linspace(0, 1, 50).reshape(-1, 1)
-    >>> reg = ScratchMLPRegressor((20,), solver="lbfgs", random_state=0)
+    >>> reg = ScratchMLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs", random_state=0)
     >>> reg.fit(X, 3 * X.ravel()).score(X, 3 * X.ravel()) > 0.99
     True
     """
