@@ -893,7 +893,9 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     >>> import numpy as np
     >>> from sknn_scratch import ScratchMLPRegressor
     >>> X = np.linspace(0, 1, 50).reshape(-1, 1)
-    >>> reg = ScratchMLPRegressor(hidden_layer_sizes=(20,), solver="lbfgs", random_state=0)
+    >>> reg = ScratchMLPRegressor(
+    ...     hidden_layer_sizes=(20,), solver="lbfgs", random_state=0
+    ... )
     >>> reg.fit(X, 3 * X.ravel()).score(X, 3 * X.ravel()) > 0.99
     True
     """
