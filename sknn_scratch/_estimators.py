@@ -452,7 +452,8 @@ class _BaseScratchMLP(BaseEstimator):
             self.coefs_, self.intercepts_ = self._unpack(self._params)
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # object.__getstate__ may return the live __dict__: copy before editing
+        state = dict(super().__getstate__())
         if "_params" in state:
             # Store the weights once: the views are rebuilt on load.
             state["_params"] = self._current_params()

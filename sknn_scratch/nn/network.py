@@ -1,36 +1,43 @@
-r"""A stack of dense layers over one flat parameter vector.
+r"""A stack of layers over one flat parameter vector.
 
 Layout
 ------
 All trainable values live in one contiguous 1-D array ``params``: first every
-layer's weight matrix (row-major), then every layer's bias vector. The
-gradient has the same layout. ``unpack`` returns views, so updating ``params``
-updates every layer at once, and the L2 penalty is one dot product over the
-leading ``n_weights`` entries.
+dense layer's weight matrix (row-major), then every bias vector, then the
+batch-norm scales :math:`\gamma` and shifts :math:`\beta`. The gradient has the
+same layout. Views into the vector serve as each layer's parameters, so
+updating ``params`` updates every layer at once, and the L2 penalty is one dot
+product over the leading ``n_weights`` entries. Batch-norm running statistics,
+which are not trained by gradient, live in a second flat vector ``stats``.
 
 Forward
 -------
-With :math:`A_0 = X` and layers :math:`l = 1, \dots, L`:
+With :math:`A_0 = X`, each hidden layer is Dense, then optionally BatchNorm,
+then the activation, then optionally Dropout:
 
 .. math::
 
-    Z_l = A_{l-1} W_l + b_l, \qquad A_l = f_l(Z_l),
+    Z_l = A_{l-1} W_l + b_l, \qquad A_l = f(\mathrm{BN}(Z_l)) \odot M_l,
 
-where :math:`f_L` is the loss's canonical output activation.
+and the output layer is :math:`P = g(A_{L-1} W_L + b_L)` with :math:`g` the
+loss's canonical output activation.
 
 Backward
 --------
-The objective minimized is the weighted mean loss plus an L2 penalty on the
-weights (not the biases), both divided by the weight sum :math:`S = \sum_i w_i`:
+The objective is the weighted mean loss plus an L2 penalty on the dense
+weights (not the biases or batch-norm parameters), both divided by the weight
+sum :math:`S = \sum_i w_i`:
 
 .. math::
 
     J = \frac{1}{S} \left( \sum_i w_i \ell_i
         + \frac{\alpha}{2} \sum_l \lVert W_l \rVert_F^2 \right).
 
-Writing :math:`\Delta_l = S\,\partial J / \partial Z_l` (per-sample weighted
-deltas), the output delta comes from the loss, :math:`\Delta_L = w \odot
-\partial \ell / \partial Z_L`, and backpropagation gives
+Backpropagation carries :math:`\Delta = S\,\partial J / \partial(\cdot)`
+backwards through the layers, starting from the loss's output delta
+:math:`\Delta_L = w \odot \partial \ell / \partial Z_L`; each layer's
+docstring in :mod:`sknn_scratch.nn.layers` gives its step. For the plain
+stack this is
 
 .. math::
 
@@ -38,51 +45,30 @@ deltas), the output delta comes from the loss, :math:`\Delta_L = w \odot
     \qquad
     \frac{\partial J}{\partial b_l} = \frac{\mathbf{1}^\top \Delta_l}{S},
     \qquad
-    \Delta_{l-1} = (\Delta_l W_l^\top) \odot f_{l-1}'(Z_{l-1}).
+    \Delta_{l-1} = (\Delta_l W_l^\top) \odot f'(Z_{l-1}).
 """
-
-from itertools import pairwise
 
 import numpy as np
 
 from .activations import get_activation, get_output_activation
 from .initializers import get_initializer
+from .layers import Activation, BatchNorm, Dense, Dropout, Pass, Workspace
 from .losses import get_loss
 
-
-def _matmul_into(A, W, out):
-    """Write ``A @ W`` into ``out``; ``A`` may be a scipy sparse matrix."""
-    if isinstance(A, np.ndarray):
-        return np.matmul(A, W, out=out)
-    out[...] = A @ W
-    return out
+__all__ = ["Network", "Workspace"]
 
 
-class Workspace:
-    """Per-layer buffers for batches of up to ``n_rows`` samples.
-
-    One workspace is made per ``fit`` and reused for every minibatch, so a
-    training step allocates nothing for its activations and deltas. Never share
-    one between threads.
-
-    Parameters
-    ----------
-    layer_sizes : sequence of int
-        Units per layer, input first.
-    n_rows : int
-        The largest batch the buffers must hold.
-    dtype : dtype
-        The floating dtype of the computation.
-    """
-
-    def __init__(self, layer_sizes, n_rows, dtype):
-        self.n_rows = n_rows
-        self.activations = [np.empty((n_rows, k), dtype) for k in layer_sizes[1:]]
-        self.deltas = [np.empty((n_rows, k), dtype) for k in layer_sizes[1:]]
-
-    def rows(self, n):
-        """Return views of the activation and delta buffers for ``n`` rows."""
-        return [a[:n] for a in self.activations], [d[:n] for d in self.deltas]
+def _per_layer(value, n_hidden, name):
+    """Broadcast a float, or check a sequence, to one value per hidden layer."""
+    if np.ndim(value) == 0:
+        return [float(value)] * n_hidden
+    values = [float(v) for v in value]
+    if len(values) != n_hidden:
+        raise ValueError(
+            f"{name} has {len(values)} values but the network has {n_hidden} "
+            "hidden layer(s); give one value per hidden layer or a single float."
+        )
+    return values
 
 
 class Network:
@@ -103,6 +89,12 @@ class Network:
         activation.
     initializer : str, default="glorot_uniform"
         A key of :data:`~sknn_scratch.nn.initializers.INITIALIZERS`.
+    batch_norm : bool, default=False
+        Insert batch normalization between each hidden dense layer and its
+        activation.
+    dropout : float or sequence of float, default=0.0
+        Dropout rate after each hidden activation, one for all or one per
+        hidden layer, each in [0, 1).
 
     Examples
     --------
@@ -121,45 +113,91 @@ class Network:
         activation="relu",
         loss="squared_error",
         initializer="glorot_uniform",
+        batch_norm=False,
+        dropout=0.0,
     ):
         self.layer_sizes = tuple(int(k) for k in layer_sizes)
         self.activation = get_activation(activation)
         self.loss = get_loss(loss)
         self.output_activation = get_output_activation(self.loss.output_activation)
         self.initializer = get_initializer(initializer)
-        self.shapes = list(pairwise(self.layer_sizes))
+        self.batch_norm = bool(batch_norm)
+        hidden = self.layer_sizes[1:-1]
+        self.dropout = _per_layer(dropout, len(hidden), "dropout")
+        self.shapes = list(
+            zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True)
+        )
         self.n_weights = sum(m * n for m, n in self.shapes)
-        self.n_params = self.n_weights + sum(self.layer_sizes[1:])
+        n_biases = sum(self.layer_sizes[1:])
+        n_norm = sum(hidden) if self.batch_norm else 0
+        self.n_params = self.n_weights + n_biases + 2 * n_norm
+        self.n_stats = 2 * n_norm
+        self._build_layers()
+
+    def _build_layers(self):
+        w_start, b_start = 0, self.n_weights
+        g_start = self.n_weights + sum(self.layer_sizes[1:])
+        beta_start = g_start + (self.n_stats // 2)
+        stats_start = 0
+        self.dense, self.norms, self.dropouts, self.layers = [], [], [], []
+        for i, (m, n) in enumerate(self.shapes):
+            dense = Dense(i, m, n, w_start, b_start)
+            w_start, b_start = w_start + m * n, b_start + n
+            self.dense.append(dense)
+            self.layers.append(dense)
+            if i == len(self.shapes) - 1:
+                break
+            if self.batch_norm:
+                norm = BatchNorm(n, g_start, beta_start, stats_start)
+                g_start, beta_start, stats_start = (
+                    g_start + n,
+                    beta_start + n,
+                    (stats_start + 2 * n),
+                )
+                self.norms.append(norm)
+                self.layers.append(norm)
+            self.layers.append(Activation(self.activation))
+            if self.dropout[i] > 0:
+                drop = Dropout(self.dropout[i], n)
+                self.dropouts.append(drop)
+                self.layers.append(drop)
 
     @property
     def n_layers(self) -> int:
         """The number of dense layers (weight matrices)."""
         return len(self.shapes)
 
-    def unpack(self, params):
-        """Return views ``(coefs, intercepts)`` of each layer's ``W`` and ``b``."""
-        coefs, intercepts = [], []
-        start = 0
-        for m, n in self.shapes:
-            coefs.append(params[start : start + m * n].reshape(m, n))
-            start += m * n
-        for _, n in self.shapes:
-            intercepts.append(params[start : start + n])
-            start += n
-        return coefs, intercepts
+    # -------------------------------------------------------------- parameters
 
-    def pack(self, coefs, intercepts, dtype=None):
-        """Return a new flat vector holding ``coefs`` and ``intercepts``."""
-        dtype = dtype or np.result_type(*coefs, *intercepts)
-        params = np.empty(self.n_params, dtype=dtype)
-        for view, value in zip(
-            sum(self.unpack(params), []), [*coefs, *intercepts], strict=True
-        ):
+    def unpack(self, params):
+        """Return views ``(coefs, intercepts)`` of the dense ``W`` and ``b``."""
+        views = [d.views(params) for d in self.dense]
+        return [W for W, _ in views], [b for _, b in views]
+
+    def unpack_norm(self, params):
+        """Return views ``(gammas, betas)`` of each batch-norm layer's parameters."""
+        return [params[n.gamma] for n in self.norms], [
+            params[n.beta] for n in self.norms
+        ]
+
+    def unpack_stats(self, stats):
+        """Return views ``(means, variances)`` of the running statistics."""
+        return [stats[n.mean] for n in self.norms], [stats[n.var] for n in self.norms]
+
+    def pack(self, coefs, intercepts, gammas=(), betas=(), dtype=None):
+        """Return a new flat vector holding the given per-layer arrays."""
+        arrays = [*coefs, *intercepts, *gammas, *betas]
+        params = np.empty(self.n_params, dtype=dtype or np.result_type(*arrays))
+        views = [*sum(self.unpack(params), []), *sum(self.unpack_norm(params), [])]
+        for view, value in zip(views, arrays, strict=True):
             view[...] = value
         return params
 
     def init_params(self, rng, dtype=np.float64):
-        """Return freshly initialized parameters, layer by layer: ``W`` then ``b``.
+        """Return freshly initialized parameters.
+
+        Each dense layer draws ``W`` then ``b`` from ``rng``, layer by layer;
+        batch norm starts at :math:`\\gamma = 1`, :math:`\\beta = 0`.
 
         Parameters
         ----------
@@ -168,13 +206,24 @@ class Network:
         dtype : dtype, default=np.float64
             The dtype of the returned vector.
         """
-        params = np.empty(self.n_params, dtype=dtype)
+        params = np.zeros(self.n_params, dtype=dtype)
         for W, b in zip(*self.unpack(params), strict=True):
             self.initializer(rng, W, b, self.activation.name)
+        for gamma in self.unpack_norm(params)[0]:
+            gamma[...] = 1.0
         return params
 
-    def forward(self, params, X, out=None):
-        """Run the forward pass and return every layer's output activation.
+    def init_stats(self, dtype=np.float64):
+        """Return running statistics at their start: means 0, variances 1."""
+        stats = np.zeros(self.n_stats, dtype=dtype)
+        for var in self.unpack_stats(stats)[1]:
+            var[...] = 1.0
+        return stats
+
+    # ----------------------------------------------------------------- passes
+
+    def forward(self, params, X, workspace=None, ctx=None):
+        """Run the forward pass and return the output activations.
 
         Parameters
         ----------
@@ -182,36 +231,43 @@ class Network:
             The flat parameter vector.
         X : {ndarray, sparse matrix} of shape (n_samples, n_features)
             The input batch.
-        out : list of ndarray, default=None
-            One buffer per layer with ``n_samples`` rows. ``None`` allocates new
-            arrays, which keeps concurrent calls independent.
+        workspace : Workspace, default=None
+            Buffers and caches; a new one (safe to use concurrently) if None.
+        ctx : Pass, default=None
+            Training or inference; inference with no batch norm if None.
 
         Returns
         -------
-        activations : list of ndarray
-            :math:`A_1, \\dots, A_L`; the last is the network's prediction.
+        P : ndarray of shape (n_samples, n_outputs)
+            The network's prediction.
         """
-        coefs, intercepts = self.unpack(params)
-        if out is None:
-            out = [np.empty((X.shape[0], n), params.dtype) for _, n in self.shapes]
+        workspace = workspace or Workspace(X.shape[0], params.dtype)
+        ctx = ctx or Pass()
         A = X
-        layers = zip(coefs, intercepts, out, strict=True)
-        for i, (W, b, Z) in enumerate(layers):
-            _matmul_into(A, W, Z)
-            Z += b
-            last = i == self.n_layers - 1
-            (self.output_activation if last else self.activation).forward(Z, Z)
-            A = Z
-        return out
+        for layer in self.layers:
+            A = layer.forward(params, A, workspace, ctx)
+        return self.output_activation.forward(A, A)
 
-    def predict(self, params, X):
-        """Return the output activations for ``X`` (probabilities, values...)."""
-        return self.forward(params, X)[-1]
+    def predict(self, params, X, stats=None):
+        """Return the output activations for ``X`` in inference mode."""
+        return self.forward(params, X, ctx=Pass(stats=stats))
+
+    def draw_dropout_masks(self, workspace, rng, n):
+        """Draw fresh dropout masks for ``n`` rows; they serve until redrawn."""
+        for drop in self.dropouts:
+            drop.draw(workspace, rng, n)
+
+    def data_loss(self, params, X, Y, sample_weight=None, stats=None):
+        """Return the data loss (no penalty) of an inference-mode pass."""
+        return self.loss.value(Y, self.predict(params, X, stats), sample_weight)
 
     def loss_and_grad(
         self, params, X, Y, sample_weight=None, alpha=0.0, grad=None, workspace=None
     ):
-        """Return the objective :math:`J` and its gradient with respect to ``params``.
+        """Return the objective :math:`J` of a training pass and its gradient.
+
+        Batch norm uses the batch's statistics; dropout uses the masks last
+        drawn into ``workspace`` with :meth:`draw_dropout_masks`.
 
         Parameters
         ----------
@@ -224,7 +280,7 @@ class Network:
         sample_weight : ndarray of shape (n_samples,), default=None
             Per-sample weights; ``None`` weighs every sample by one.
         alpha : float, default=0.0
-            L2 penalty on the weights.
+            L2 penalty on the dense weights.
         grad : ndarray of shape (n_params,), default=None
             Where to write the gradient; allocated if ``None``.
         workspace : Workspace, default=None
@@ -238,37 +294,42 @@ class Network:
             Its gradient, in the same layout as ``params``.
         """
         n = X.shape[0]
-        if workspace is None:
-            workspace = Workspace(self.layer_sizes, n, params.dtype)
-        if grad is None:
-            grad = np.empty_like(params)
-        activations, deltas = workspace.rows(n)
-        self.forward(params, X, out=activations)
+        workspace = workspace or Workspace(n, params.dtype)
+        grad = np.empty_like(params) if grad is None else grad
         weight_sum = n if sample_weight is None else float(sample_weight.sum())
+        ctx = Pass(True, sample_weight, weight_sum, alpha)
+        P = self.forward(params, X, workspace, ctx)
 
-        loss = self.loss.value(Y, activations[-1], sample_weight)
+        loss = self.loss.value(Y, P, sample_weight)
         weights = params[: self.n_weights]
         loss += 0.5 * alpha * float(np.dot(weights, weights)) / weight_sum
 
-        delta = self.loss.delta(Y, activations[-1], out=deltas[-1])
+        delta = self.loss.delta(Y, P, out=workspace.buffer("delta", n, P.shape[1]))
         if sample_weight is not None:
             delta *= sample_weight[:, np.newaxis]
-        self._backward(params, X, activations, deltas, alpha, weight_sum, grad)
+        self._backward(params, grad, delta, workspace, ctx)
         return loss, grad
 
-    def _backward(self, params, X, activations, deltas, alpha, weight_sum, grad):
-        """Backpropagate the output delta ``deltas[-1]`` and fill ``grad``."""
-        coefs, _ = self.unpack(params)
-        coef_grads, intercept_grads = self.unpack(grad)
-        for i in range(self.n_layers - 1, -1, -1):
-            A_prev = X if i == 0 else activations[i - 1]
-            _matmul_into(A_prev.T, deltas[i], coef_grads[i])
-            if alpha:
-                coef_grads[i] += alpha * coefs[i]
-            coef_grads[i] /= weight_sum
-            np.sum(deltas[i], axis=0, out=intercept_grads[i])
-            intercept_grads[i] /= weight_sum
-            if i > 0:
-                np.matmul(deltas[i], coefs[i].T, out=deltas[i - 1])
-                self.activation.backward(None, activations[i - 1], deltas[i - 1])
+    def _backward(self, params, grad, delta, workspace, ctx):
+        """Backpropagate the output delta through every layer, filling ``grad``."""
+        for layer in reversed(self.layers[1:]):
+            delta = layer.backward(params, grad, delta, workspace, ctx)
+        self.layers[0].backward(params, grad, delta, workspace, ctx, False)
         return grad
+
+    def update_running_stats(self, stats, workspace, weight_sum):
+        """Blend the last training pass's batch statistics into ``stats``."""
+        for norm in self.norms:
+            norm.update_running(stats, workspace, weight_sum)
+
+    def set_running_stats(self, params, stats, X, sample_weight=None):
+        """Set ``stats`` to the batch statistics of a training pass over ``X``.
+
+        Used after full-batch training, so that inference normalizes exactly as
+        the minimized objective did.
+        """
+        workspace = Workspace(X.shape[0], params.dtype)
+        weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
+        self.forward(params, X, workspace, Pass(True, sample_weight, weight_sum))
+        for norm in self.norms:
+            norm.set_running(stats, workspace)

@@ -16,7 +16,7 @@ import warnings
 import numpy as np
 import scipy.optimize
 
-from .network import Workspace
+from .layers import Workspace
 
 
 class DivergenceError(ValueError):
@@ -93,7 +93,11 @@ class MinibatchTrainer:
     shuffle : bool
         Whether to reshuffle the sample order before each epoch.
     rng : numpy.random.RandomState
-        Draws the shuffles.
+        Draws the shuffles and the dropout masks.
+    stats : ndarray or None, default=None
+        Batch-norm running statistics, updated after every step.
+    max_grad_norm : float or None, default=None
+        Rescale the gradient to at most this Euclidean norm before each step.
     """
 
     def __init__(
@@ -110,16 +114,19 @@ class MinibatchTrainer:
         batch_size,
         shuffle,
         rng,
+        stats=None,
+        max_grad_norm=None,
     ):
         self.network, self.params = network, params
         self.optimizer, self.schedule = optimizer, schedule
         self.X, self.Y, self.sample_weight = X, Y, sample_weight
         self.alpha, self.batch_size = alpha, batch_size
         self.shuffle, self.rng = shuffle, rng
+        self.stats, self.max_grad_norm = stats, max_grad_norm
         self.n_samples = X.shape[0]
         self.order = np.arange(self.n_samples)
         self.grad = np.empty_like(params)
-        self.workspace = Workspace(network.layer_sizes, batch_size, params.dtype)
+        self.workspace = Workspace(batch_size, params.dtype)
         self.X_batch = self._batch_buffer(X)
         self.Y_batch = self._batch_buffer(Y)
         self.w_batch = self._batch_buffer(sample_weight)
@@ -154,11 +161,14 @@ class MinibatchTrainer:
         skipped and counts as zero loss.
         """
         weights = self._gather(self.sample_weight, self.w_batch, rows)
-        if weights is not None and not weights.sum() > 0:
+        X = self._gather(self.X, self.X_batch, rows)
+        weight_sum = X.shape[0] if weights is None else float(weights.sum())
+        if not weight_sum > 0:
             return 0.0
+        self.network.draw_dropout_masks(self.workspace, self.rng, X.shape[0])
         loss, grad = self.network.loss_and_grad(
             self.params,
-            self._gather(self.X, self.X_batch, rows),
+            X,
             self._gather(self.Y, self.Y_batch, rows),
             weights,
             self.alpha,
@@ -169,19 +179,47 @@ class MinibatchTrainer:
             raise DivergenceError(
                 f"The training loss became non-finite ({loss}). {DIVERGENCE_ADVICE}"
             )
+        if self.stats is not None:
+            self.network.update_running_stats(self.stats, self.workspace, weight_sum)
+        if self.max_grad_norm is not None:
+            clip_by_norm(grad, self.max_grad_norm)
         self.optimizer.step(self.params, grad, self.schedule.lr)
         return loss
 
     def snapshot(self):
         """Return a copy of everything an epoch changes."""
-        return self.params.copy(), copy.deepcopy(self.optimizer), self.order.copy()
+        stats = None if self.stats is None else self.stats.copy()
+        optimizer, schedule = copy.deepcopy((self.optimizer, self.schedule))
+        return self.params.copy(), stats, optimizer, schedule, self.order.copy()
 
     def restore(self, snapshot):
         """Undo a partial epoch, back to ``snapshot``."""
-        params, optimizer, order = snapshot
+        params, stats, optimizer, schedule, order = snapshot
         np.copyto(self.params, params)
+        if stats is not None:
+            np.copyto(self.stats, stats)
         self.optimizer.__dict__.update(optimizer.__dict__)
+        self.schedule.__dict__.update(schedule.__dict__)
         self.order = order
+
+
+def clip_by_norm(grad, max_norm):
+    r"""Rescale ``grad`` in place to Euclidean norm at most ``max_norm``.
+
+    .. math::
+
+        g \leftarrow g \cdot \min\left(1, \frac{c}{\lVert g \rVert_2}\right)
+
+    Examples
+    --------
+    >>> g = np.array([3.0, 4.0])
+    >>> clip_by_norm(g, 1.0)
+    >>> g
+    array([0.6, 0.8])
+    """
+    norm = math.sqrt(float(np.dot(grad, grad)))
+    if norm > max_norm:
+        grad *= max_norm / norm
 
 
 def fit_loop(trainer, max_epochs, end_epoch):
@@ -257,7 +295,7 @@ def fit_full_batch(
     -------
     result : scipy.optimize.OptimizeResult
     """
-    workspace = Workspace(network.layer_sizes, X.shape[0], params.dtype)
+    workspace = Workspace(X.shape[0], params.dtype)
     grad = np.empty_like(params)
 
     def objective(x):

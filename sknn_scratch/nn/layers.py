@@ -1,0 +1,276 @@
+r"""The layers a network is made of: Dense, BatchNorm, Activation and Dropout.
+
+Each layer has ``forward(params, X, ws, ctx)`` and ``backward(params, grad, dY,
+ws, ctx)``. Forward passes keep what backward needs in the workspace ``ws``;
+backward takes the gradient with respect to the layer's output (scaled by the
+weight sum :math:`S`, see :mod:`sknn_scratch.nn.network`), writes the
+gradient of its own parameters into the views of ``grad``, and returns the
+gradient with respect to its input. Parameters are never stored in a layer:
+each layer knows only where its slices sit in the flat vector.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Pass:
+    """What one forward/backward pass needs to know besides the data.
+
+    Attributes
+    ----------
+    training : bool
+        Batch statistics and dropout masks (True) or running statistics and
+        no dropout (False).
+    sample_weight : ndarray of shape (n_samples,) or None
+        Per-sample weights.
+    weight_sum : float
+        :math:`S`, the sum of the weights (``n_samples`` without weights).
+    alpha : float
+        L2 penalty on the dense weights.
+    stats : ndarray or None
+        The running batch-norm statistics, used when not training.
+    """
+
+    training: bool = False
+    sample_weight: np.ndarray | None = None
+    weight_sum: float = 1.0
+    alpha: float = 0.0
+    stats: np.ndarray | None = None
+
+
+class Workspace:
+    """Reusable buffers and per-layer caches for batches of up to ``n_rows``.
+
+    Buffers are allocated on first use and then reused for every batch, so a
+    training step allocates nothing for its activations and deltas. Never
+    share a workspace between threads.
+    """
+
+    def __init__(self, n_rows, dtype):
+        self.n_rows = n_rows
+        self.dtype = dtype
+        self._buffers = {}
+        self.cache = {}
+        self.masks = {}
+
+    def buffer(self, key, n, width):
+        """Return an ``(n, width)`` view of the buffer called ``key``."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < n:
+            buf = np.empty((max(n, self.n_rows), width), self.dtype)
+            self._buffers[key] = buf
+        return buf[:n]
+
+
+def _matmul_into(A, W, out):
+    """Write ``A @ W`` into ``out``; ``A`` may be a scipy sparse matrix."""
+    if isinstance(A, np.ndarray):
+        return np.matmul(A, W, out=out)
+    out[...] = A @ W
+    return out
+
+
+class Dense:
+    r"""An affine map :math:`Z = X W + b`.
+
+    Backward, with :math:`\Delta = S\,\partial J / \partial Z`:
+
+    .. math::
+
+        \frac{\partial J}{\partial W} = \frac{X^\top \Delta + \alpha W}{S},
+        \quad
+        \frac{\partial J}{\partial b} = \frac{\mathbf{1}^\top \Delta}{S},
+        \quad
+        S\,\frac{\partial J}{\partial X} = \Delta W^\top.
+    """
+
+    def __init__(self, index, n_in, n_out, w_start, b_start):
+        self.index, self.n_in, self.n_out = index, n_in, n_out
+        self.w = slice(w_start, w_start + n_in * n_out)
+        self.b = slice(b_start, b_start + n_out)
+
+    def views(self, vector):
+        """Return the ``(W, b)`` views of a flat vector."""
+        return vector[self.w].reshape(self.n_in, self.n_out), vector[self.b]
+
+    def forward(self, params, X, ws, ctx):
+        """Compute :math:`X W + b`, keeping ``X`` for the backward pass."""
+        W, b = self.views(params)
+        Z = ws.buffer(self, X.shape[0], self.n_out)
+        _matmul_into(X, W, Z)
+        Z += b
+        ws.cache[self] = X
+        return Z
+
+    def backward(self, params, grad, dZ, ws, ctx, need_input_grad=True):
+        """Fill the gradients of ``W`` and ``b``; return :math:`\\Delta W^\\top`."""
+        W, _ = self.views(params)
+        dW, db = self.views(grad)
+        X = ws.cache[self]
+        _matmul_into(X.T, dZ, dW)
+        if ctx.alpha:
+            dW += ctx.alpha * W
+        dW /= ctx.weight_sum
+        np.sum(dZ, axis=0, out=db)
+        db /= ctx.weight_sum
+        if not need_input_grad:
+            return None
+        dX = ws.buffer((self, "dX"), dZ.shape[0], self.n_in)
+        return np.matmul(dZ, W.T, out=dX)
+
+
+class Activation:
+    """Applies an activation function; in place unless it needs its input."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def forward(self, params, Z, ws, ctx):
+        """Return ``f(Z)``, overwriting ``Z`` when the derivative allows it."""
+        if self.function.needs_input:
+            A = self.function.forward(Z, ws.buffer(self, *Z.shape))
+        else:
+            A = self.function.forward(Z, Z)
+        ws.cache[self] = (Z if self.function.needs_input else None, A)
+        return A
+
+    def backward(self, params, grad, dA, ws, ctx):
+        """Multiply ``dA`` in place by ``f'(Z)`` and return it."""
+        Z, A = ws.cache[self]
+        return self.function.backward(Z, A, dA)
+
+
+class Dropout:
+    r"""Inverted dropout: :math:`Y = X \odot M / (1 - p)`, :math:`M_{ij} \sim
+    \text{Bernoulli}(1 - p)`, during training only.
+
+    Scaling by :math:`1/(1-p)` at training time keeps the expected activation
+    unchanged, so inference is the identity. The masks live in the workspace,
+    drawn by :meth:`draw`; the backward pass multiplies by the same mask.
+    """
+
+    def __init__(self, rate, width):
+        self.rate, self.width = float(rate), width
+
+    def draw(self, ws, rng, n):
+        """Draw a fresh scaled mask for ``n`` rows from ``rng``."""
+        mask = ws.buffer((self, "mask"), n, self.width)
+        mask[...] = rng.random_sample(mask.shape) >= self.rate
+        mask *= 1.0 / (1.0 - self.rate)
+        ws.masks[self] = mask
+
+    def forward(self, params, X, ws, ctx):
+        """Apply the current mask when training; pass ``X`` through otherwise."""
+        if not ctx.training:
+            return X
+        mask = ws.masks[self][: X.shape[0]]
+        return np.multiply(X, mask, out=ws.buffer(self, *X.shape))
+
+    def backward(self, params, grad, dY, ws, ctx):
+        """Multiply ``dY`` in place by the mask."""
+        dY *= ws.masks[self][: dY.shape[0]]
+        return dY
+
+
+class BatchNorm:
+    r"""Batch normalization (Ioffe and Szegedy, 2015) with sample weights.
+
+    With normalized weights :math:`p_i = w_i / \sum_j w_j` over the batch:
+
+    .. math::
+
+        \mu = \sum_i p_i z_i, \quad
+        \sigma^2 = \sum_i p_i (z_i - \mu)^2, \quad
+        \hat z_i = \frac{z_i - \mu}{\sqrt{\sigma^2 + \varepsilon}}, \quad
+        y_i = \gamma \hat z_i + \beta,
+
+    with :math:`\varepsilon = 10^{-5}`. A weight thus means the same as
+    repeating the sample. Backward, with :math:`s = \sqrt{\sigma^2 +
+    \varepsilon}` and :math:`g_i = \gamma\,\partial J/\partial y_i`:
+
+    .. math::
+
+        \frac{\partial J}{\partial z_j} = \frac{1}{s}\Bigl(g_j - p_j \sum_i g_i
+            - p_j \hat z_j \sum_i g_i \hat z_i\Bigr), \quad
+        \frac{\partial J}{\partial \gamma} = \sum_i \frac{\partial J}{\partial
+            y_i} \hat z_i, \quad
+        \frac{\partial J}{\partial \beta} = \sum_i \frac{\partial J}{\partial y_i}.
+
+    At inference the running statistics replace :math:`\mu` and
+    :math:`\sigma^2`. They start at 0 and 1 and follow PyTorch's
+    ``BatchNorm1d``: after each training step,
+    :math:`\hat\mu \leftarrow 0.9\,\hat\mu + 0.1\,\mu` and
+    :math:`\hat\sigma^2 \leftarrow 0.9\,\hat\sigma^2 + 0.1\,\sigma^2_u`, where
+    :math:`\sigma^2_u = \sigma^2 W / (W - 1)` is the unbiased variance for the
+    weight sum :math:`W` (the biased one when :math:`W \le 1`).
+    """
+
+    eps = 1e-5
+    momentum = 0.1
+
+    def __init__(self, width, gamma_start, beta_start, stats_start):
+        self.width = width
+        self.gamma = slice(gamma_start, gamma_start + width)
+        self.beta = slice(beta_start, beta_start + width)
+        self.mean = slice(stats_start, stats_start + width)
+        self.var = slice(stats_start + width, stats_start + 2 * width)
+
+    def forward(self, params, Z, ws, ctx):
+        """Normalize with batch statistics (training) or running ones."""
+        if ctx.training:
+            mean, var = self._batch_moments(Z, ctx.sample_weight)
+        else:
+            mean, var = ctx.stats[self.mean], ctx.stats[self.var]
+        inv_std = 1.0 / np.sqrt(var + self.eps)
+        z_hat = ws.buffer((self, "z_hat"), *Z.shape)
+        np.subtract(Z, mean, out=z_hat)
+        z_hat *= inv_std
+        Y = ws.buffer(self, *Z.shape)
+        np.multiply(z_hat, params[self.gamma], out=Y)
+        Y += params[self.beta]
+        ws.cache[self] = (z_hat, inv_std, mean, var)
+        return Y
+
+    @staticmethod
+    def _batch_moments(Z, sample_weight):
+        if sample_weight is None:
+            return Z.mean(axis=0), Z.var(axis=0)
+        p = sample_weight / sample_weight.sum()
+        mean = p @ Z
+        return mean, p @ (Z - mean) ** 2
+
+    def backward(self, params, grad, dY, ws, ctx):
+        """Fill the gradients of gamma and beta; return the input's delta."""
+        z_hat, inv_std, _, _ = ws.cache[self]
+        grad[self.gamma] = np.sum(dY * z_hat, axis=0) / ctx.weight_sum
+        grad[self.beta] = np.sum(dY, axis=0) / ctx.weight_sum
+        g = dY * params[self.gamma]
+        n = dY.shape[0]
+        if ctx.sample_weight is None:
+            p = np.full((n, 1), 1.0 / n, dtype=dY.dtype)
+        else:
+            p = (ctx.sample_weight / ctx.sample_weight.sum())[:, np.newaxis]
+        dZ = ws.buffer((self, "dZ"), n, self.width)
+        np.multiply(z_hat, np.sum(g * z_hat, axis=0), out=dZ)
+        dZ += np.sum(g, axis=0)
+        dZ *= p
+        np.subtract(g, dZ, out=dZ)
+        dZ *= inv_std
+        return dZ
+
+    def update_running(self, stats, ws, total):
+        """Blend this step's batch statistics (weight sum ``total``) into ``stats``."""
+        _, _, mean, var = ws.cache[self]
+        unbiased = var * (total / (total - 1)) if total > 1 else var
+        stats[self.mean] *= 1 - self.momentum
+        stats[self.mean] += self.momentum * mean
+        stats[self.var] *= 1 - self.momentum
+        stats[self.var] += self.momentum * unbiased
+
+    def set_running(self, stats, ws):
+        """Make the last pass's batch statistics the running ones."""
+        _, _, mean, var = ws.cache[self]
+        stats[self.mean] = mean
+        stats[self.var] = var
