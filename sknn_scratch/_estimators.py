@@ -18,6 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import (
@@ -28,6 +29,8 @@ from sklearn.utils.validation import (
 )
 
 from .nn.activations import ACTIVATIONS, ALIASES
+from .nn.initializers import INITIALIZERS
+from .nn.losses import get_loss
 from .nn.network import Network
 from .nn.optimizers import OPTIMIZERS, get_optimizer
 from .nn.schedules import SCHEDULES, get_schedule
@@ -40,11 +43,23 @@ from .nn.training import (
     fit_loop,
 )
 
-FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B"}
+FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 """Full-batch solvers and their :func:`scipy.optimize.minimize` method."""
 
 MIN_VALIDATION_SAMPLES = 10
 """Below this many validation samples, early stopping uses the training loss."""
+
+REGRESSION_LOSSES = ("squared_error", "poisson", "absolute_error", "huber")
+
+VIEW_ATTRIBUTES = (
+    "coefs_",
+    "intercepts_",
+    "gammas_",
+    "betas_",
+    "running_means_",
+    "running_vars_",
+)
+"""Fitted attributes that are views into the flat vectors ``_params``/``_stats``."""
 
 OUTPUT_TO_LOSS = {
     "softmax": "log_loss",
@@ -90,6 +105,10 @@ class _BaseScratchMLP(BaseEstimator):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), "array-like"],
+        "batch_norm": ["boolean"],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "weight_init": [StrOptions(set(INITIALIZERS))],
     }
 
     # ------------------------------------------------------------------ fit flow
@@ -134,8 +153,10 @@ class _BaseScratchMLP(BaseEstimator):
         first_pass = not hasattr(self, "_params") or not (
             self.warm_start or incremental
         )
+        self._check_options()
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = _validate_sample_weight(sample_weight, X)
+        sample_weight = self._apply_class_weight(Y, sample_weight, incremental)
         rng = check_random_state(self.random_state)
         network = self._network(X.shape[1], Y.shape[1])
         if first_pass:
@@ -151,14 +172,49 @@ class _BaseScratchMLP(BaseEstimator):
                 f"The solver produced non-finite weights. {DIVERGENCE_ADVICE}"
             )
 
+    def _check_options(self):
+        """Refuse option combinations that cannot work, naming the parameters."""
+        rates = np.ravel(np.asarray(self.dropout, dtype=float))
+        if np.any((rates < 0) | (rates >= 1)):
+            raise ValueError(f"dropout rates must be in [0, 1), got {self.dropout}.")
+        if self.solver in FULL_BATCH_SOLVERS:
+            if np.any(rates > 0):
+                raise ValueError(
+                    f"dropout cannot be used with solver={self.solver!r}: random "
+                    "masks make the objective random, which breaks the line search."
+                    " Use a minibatch solver (sgd, adam, ...) or dropout=0."
+                )
+            if self.max_grad_norm is not None:
+                raise ValueError(
+                    f"max_grad_norm cannot be used with solver={self.solver!r}: "
+                    "the line search sets the step length. Use a minibatch solver."
+                )
+
+    def _apply_class_weight(self, Y, sample_weight, incremental):
+        """Fold class weights into the sample weights (classifier only)."""
+        return sample_weight
+
     def _network(self, n_features, n_outputs):
         sizes = self.hidden_layer_sizes
         sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
         if any(int(k) <= 0 for k in sizes):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return Network(
-            [n_features, *sizes, n_outputs], self.activation, self._loss_name
+            [n_features, *sizes, n_outputs],
+            self.activation,
+            self._loss(),
+            initializer=self.weight_init,
+            batch_norm=self.batch_norm,
+            dropout=self.dropout,
         )
+
+    def _loss(self):
+        return get_loss(self._loss_name)
+
+    @property
+    def _l2(self):
+        """The L2 strength in the loss: AdamW decays weights outside the loss."""
+        return 0.0 if self.solver == "adamw" else self.alpha
 
     def _initialize(self, network, rng, dtype):
         """Set the fitted attributes of a fresh model and draw its weights."""
@@ -167,60 +223,88 @@ class _BaseScratchMLP(BaseEstimator):
         self.n_outputs_ = network.layer_sizes[-1]
         self.n_layers_ = len(network.layer_sizes)
         self.out_activation_ = network.output_activation.name
-        self._bind_params(network.init_params(rng, dtype), network.layer_sizes)
+        self._bind(network.init_params(rng, dtype), network.init_stats(dtype), network)
         self._best_params = self._params.copy()
+        self._best_stats = self._stats.copy()
         for name in ("_optimizer", "_schedule"):
             self.__dict__.pop(name, None)
         if self.solver not in FULL_BATCH_SOLVERS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
             self.validation_scores_ = [] if self.early_stopping else None
+            self.validation_loss_curve_ = [] if self.early_stopping else None
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_loss_ = None if self.early_stopping else np.inf
 
     def _check_architecture(self, network):
         self._sync_params()
-        if tuple(network.layer_sizes) != self._layer_units:
+        fitted = (self._layer_units, self._batch_norm)
+        if (network.layer_sizes, network.batch_norm) != fitted:
             raise ValueError(
                 "warm_start and partial_fit need the architecture of the fitted "
-                f"model: layer sizes {list(self._layer_units)}, but the data and "
-                f"hidden_layer_sizes give {list(network.layer_sizes)}."
+                f"model: layer sizes {list(self._layer_units)} with batch_norm="
+                f"{self._batch_norm}, but the data and parameters give "
+                f"{list(network.layer_sizes)} with batch_norm={network.batch_norm}."
             )
         self.out_activation_ = network.output_activation.name
 
     # ------------------------------------------------------- the flat parameters
 
-    def _bind_params(self, params, layer_units):
-        """Make ``params`` the model's weights and point coefs_/intercepts_ into it."""
-        self._params = params
-        self._layer_units = tuple(layer_units)
-        self.coefs_, self.intercepts_ = self._unpack(params)
+    def _bind(self, params, stats, network):
+        """Make ``params`` and ``stats`` the model's and point the views into them."""
+        self._params, self._stats = params, stats
+        self._layer_units, self._batch_norm = network.layer_sizes, network.batch_norm
+        self._bind_views()
 
-    def _unpack(self, params):
-        return Network(self._layer_units, "identity").unpack(params)
+    def _structure(self, layer_units=None, batch_norm=None):
+        """A network with the fitted layout, for packing and unpacking."""
+        return Network(
+            self._layer_units if layer_units is None else layer_units,
+            batch_norm=self._batch_norm if batch_norm is None else batch_norm,
+        )
+
+    def _bind_views(self):
+        network = self._structure()
+        self.coefs_, self.intercepts_ = network.unpack(self._params)
+        self.gammas_, self.betas_ = network.unpack_norm(self._params)
+        self.running_means_, self.running_vars_ = network.unpack_stats(self._stats)
+
+    def _view_arrays(self):
+        return [getattr(self, name) for name in VIEW_ATTRIBUTES]
 
     def _current_params(self):
-        """Return the flat vector behind coefs_ and intercepts_.
+        """Return the flat vectors ``(params, stats)`` behind the fitted arrays.
 
-        Users may assign new arrays to ``coefs_`` or ``intercepts_``, as with
-        sklearn's MLP. Then the attributes no longer alias ``_params``, and a
-        new vector is packed from them; ``self`` is not modified.
+        Users may assign new arrays to ``coefs_``, ``intercepts_`` and the
+        batch-norm attributes, as with sklearn's MLP. Then the attributes no
+        longer alias ``_params``, and new vectors are packed from them;
+        ``self`` is not modified.
         """
-        coefs, intercepts = self.coefs_, self.intercepts_
-        units = _layer_units_from(coefs)
-        if units == self._layer_units and _aliases(
-            [*coefs, *intercepts], [*sum(self._unpack(self._params), [])]
-        ):
-            return self._params
-        net = Network(units, "identity")
-        dtype = np.result_type(*coefs, *intercepts)
-        return net.pack(coefs, intercepts, dtype=dtype)
+        units = _layer_units_from(self.coefs_)
+        batch_norm = len(self.gammas_) > 0
+        arrays = [a for group in self._view_arrays() for a in group]
+        if (units, batch_norm) == (self._layer_units, self._batch_norm):
+            network = self._structure()
+            views = [
+                *sum(network.unpack(self._params), []),
+                *sum(network.unpack_norm(self._params), []),
+                *sum(network.unpack_stats(self._stats), []),
+            ]
+            if _aliases(arrays, views):
+                return self._params, self._stats
+        network = self._structure(units, batch_norm)
+        params = network.pack(self.coefs_, self.intercepts_, self.gammas_, self.betas_)
+        stats = network.pack_stats(
+            self.running_means_, self.running_vars_, dtype=params.dtype
+        )
+        return params, stats
 
     def _sync_params(self):
-        """Adopt user-assigned coefs_/intercepts_ as the model's flat vector."""
-        params = self._current_params()
+        """Adopt user-assigned arrays as the model's flat vectors."""
+        params, stats = self._current_params()
         if params is not self._params:
-            self._bind_params(params, _layer_units_from(self.coefs_))
+            units = _layer_units_from(self.coefs_)
+            self._bind(params, stats, self._structure(units, len(self.gammas_) > 0))
             self.n_layers_ = len(self._layer_units)
             self.n_outputs_ = self._layer_units[-1]
 
@@ -233,13 +317,15 @@ class _BaseScratchMLP(BaseEstimator):
             X,
             Y,
             sample_weight,
-            alpha=self.alpha,
+            alpha=self._l2,
             method=FULL_BATCH_SOLVERS[self.solver],
             max_iter=self.max_iter,
             tol=self.tol,
             max_fun=self.max_fun,
             verbose=bool(self.verbose),
         )
+        if network.norms:
+            network.set_running_stats(self._params, self._stats, X, sample_weight)
         self.n_iter_ = min(result.nit, self.max_iter)
         self.loss_ = float(result.fun)
         if not math.isfinite(self.loss_):
@@ -261,12 +347,13 @@ class _BaseScratchMLP(BaseEstimator):
 
     def _fit_minibatch(self, network, X, Y, sample_weight, rng, incremental):
         if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._new_optimizer()
+            self._optimizer = self._new_optimizer(network)
             self._optimizer.init_state(self._params)
             self._schedule = get_schedule(
                 self.learning_rate,
                 learning_rate_init=self.learning_rate_init,
                 power_t=self.power_t,
+                max_iter=self.max_iter,
             )
         split = None
         if self.early_stopping and not incremental:
@@ -285,10 +372,12 @@ class _BaseScratchMLP(BaseEstimator):
             X,
             Y,
             sample_weight,
-            alpha=self.alpha,
+            alpha=self._l2,
             batch_size=self._batch_size(X.shape[0]),
             shuffle=self.shuffle,
             rng=rng,
+            stats=self._stats if network.norms else None,
+            max_grad_norm=self.max_grad_norm,
         )
         self.n_iter_ = 0
         fit_loop(
@@ -298,15 +387,21 @@ class _BaseScratchMLP(BaseEstimator):
         )
         if validation is not None:
             np.copyto(self._params, self._best_params)
+            np.copyto(self._stats, self._best_stats)
 
-    def _new_optimizer(self):
+    def _new_optimizer(self, network):
+        """Build the optimizer named by ``solver`` from the estimator's parameters."""
         if self.solver == "sgd":
-            return get_optimizer(
-                "sgd", momentum=self.momentum, nesterov=self.nesterovs_momentum
-            )
-        return get_optimizer(
-            self.solver, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
-        )
+            options = dict(momentum=self.momentum, nesterov=self.nesterovs_momentum)
+        elif self.solver == "adagrad":
+            options = dict(epsilon=self.epsilon)
+        elif self.solver == "rmsprop":
+            options = dict(rho=self.beta_2, epsilon=self.epsilon)
+        else:
+            options = dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        if self.solver == "adamw":
+            options.update(weight_decay=self.alpha, n_weights=network.n_weights)
+        return get_optimizer(self.solver, **options)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
@@ -353,7 +448,7 @@ class _BaseScratchMLP(BaseEstimator):
         train, val = parts[0::2], parts[1::2]
         weight_train = train[2] if sample_weight is not None else None
         weight_val = val[2] if sample_weight is not None else None
-        validation = (val[0], self._decode_targets(val[1]), weight_val)
+        validation = (val[0], self._decode_targets(val[1]), weight_val, val[1])
         return train[0], train[1], weight_train, validation
 
     def _end_epoch(self, loss, n_samples, validation, incremental):
@@ -400,9 +495,13 @@ class _BaseScratchMLP(BaseEstimator):
             )
             self._no_improvement_count, self.best_loss_ = count, -best
             return
-        X_val, y_val, weight_val = validation
+        X_val, y_val, weight_val, Y_val = validation
         score = self._score_with_function(X_val, y_val, weight_val)
         self.validation_scores_.append(score)
+        output = self._forward(X_val, check_input=False)
+        self.validation_loss_curve_.append(
+            self._loss().value(Y_val, output, weight_val)
+        )
         if self.verbose:
             print(f"Validation score: {score:f}")
         count, best, is_best = count_no_improvement(
@@ -411,6 +510,7 @@ class _BaseScratchMLP(BaseEstimator):
         self._no_improvement_count, self.best_validation_score_ = count, best
         if is_best:
             np.copyto(self._best_params, self._params)
+            np.copyto(self._best_stats, self._stats)
 
     # ------------------------------------------------------------- prediction
 
@@ -418,11 +518,17 @@ class _BaseScratchMLP(BaseEstimator):
         """Return the output activations for X."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        params = self._current_params()
-        units = _layer_units_from(self.coefs_)
-        network = Network(units, self.activation, OUTPUT_TO_LOSS[self.out_activation_])
+        params, stats = self._current_params()
+        network = Network(
+            _layer_units_from(self.coefs_),
+            self.activation,
+            OUTPUT_TO_LOSS[self.out_activation_],
+            batch_norm=len(self.gammas_) > 0,
+        )
         dtype = np.result_type(X.dtype, params.dtype)
-        return network.predict(params.astype(dtype, copy=False), X)
+        return network.predict(
+            params.astype(dtype, copy=False), X, stats.astype(dtype, copy=False)
+        )
 
     def _score_with_function(self, X, y, sample_weight):
         y_pred = self._predict(X, check_input=False)
@@ -440,7 +546,7 @@ class _BaseScratchMLP(BaseEstimator):
         if hasattr(self, "_params"):
             self._sync_params()
         state = {k: v for k, v in vars(self).items() if k in self._fitted_keys()}
-        for view in ("coefs_", "intercepts_"):
+        for view in VIEW_ATTRIBUTES:
             state.pop(view, None)
         return copy.deepcopy(state)
 
@@ -449,23 +555,24 @@ class _BaseScratchMLP(BaseEstimator):
             delattr(self, key)
         self.__dict__.update(state)
         if "_params" in state:
-            self.coefs_, self.intercepts_ = self._unpack(self._params)
+            self._bind_views()
 
     def __getstate__(self):
         # object.__getstate__ may return the live __dict__: copy before editing
         state = dict(super().__getstate__())
         if "_params" in state:
             # Store the weights once: the views are rebuilt on load.
-            state["_params"] = self._current_params()
+            state["_params"], state["_stats"] = self._current_params()
             state["_layer_units"] = _layer_units_from(self.coefs_)
-            state.pop("coefs_")
-            state.pop("intercepts_")
+            state["_batch_norm"] = len(self.gammas_) > 0
+            for view in VIEW_ATTRIBUTES:
+                state.pop(view)
         return state
 
     def __setstate__(self, state):
         super().__setstate__(state)
         if "_params" in state:
-            self.coefs_, self.intercepts_ = self._unpack(self._params)
+            self._bind_views()
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -580,6 +687,10 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
     """
 
     _score_function = staticmethod(accuracy_score)
+    _parameter_constraints: dict = {
+        **_BaseScratchMLP._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     def __init__(
         self,
@@ -607,6 +718,11 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        max_grad_norm=None,
+        weight_init="glorot_uniform",
+        class_weight=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -631,6 +747,11 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.max_grad_norm = max_grad_norm
+        self.weight_init = weight_init
+        self.class_weight = class_weight
 
     @property
     def _loss_name(self):
@@ -674,6 +795,51 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
                 f"`y` has classes not in `self.classes_`. `self.classes_` has "
                 f"{self.classes_}. 'y' has {classes}."
             )
+
+    def _apply_class_weight(self, Y, sample_weight, incremental):
+        r"""Multiply each sample's weight by the weight of its class.
+
+        The objective is then exactly that of the equivalent ``sample_weight``.
+        ``"balanced"`` weighs class :math:`c` by :math:`W / (K\, W_c)`, with
+        :math:`W_c` the weight sum of its samples, as ``compute_class_weight``.
+        """
+        if self.class_weight is None:
+            return sample_weight
+        if self._label_binarizer.y_type_.startswith("multilabel"):
+            raise ValueError(
+                "class_weight is not supported for multilabel targets; pass "
+                "sample_weight instead."
+            )
+        if self.class_weight == "balanced" and incremental:
+            raise ValueError(
+                "class_weight='balanced' cannot be used with partial_fit: one batch "
+                "does not show the class frequencies. Compute the weights on the "
+                "whole data with sklearn.utils.class_weight.compute_class_weight "
+                "and pass them as a dict."
+            )
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(int)
+        per_class = self._class_weights(self.classes_[index], sample_weight)
+        weights = per_class[index].astype(Y.dtype)
+        if sample_weight is not None:
+            weights *= sample_weight
+        if not weights.sum() > 0:
+            raise ValueError(
+                "class_weight and sample_weight leave no sample with a positive weight."
+            )
+        return weights
+
+    def _class_weights(self, y, sample_weight):
+        if self.class_weight == "balanced":
+            return compute_class_weight(
+                "balanced", classes=self.classes_, y=y, sample_weight=sample_weight
+            )
+        unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+        if unknown:
+            raise ValueError(
+                f"class_weight has label(s) {unknown} that are not among the "
+                f"classes {list(self.classes_)}."
+            )
+        return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
 
     def _decode_targets(self, Y):
         return self._label_binarizer.inverse_transform(Y)
@@ -904,7 +1070,8 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     _score_function = staticmethod(r2_score)
     _parameter_constraints: dict = {
         **_BaseScratchMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -934,6 +1101,11 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        batch_norm=False,
+        max_grad_norm=None,
+        weight_init="glorot_uniform",
+        huber_delta=1.0,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -959,10 +1131,20 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.max_grad_norm = max_grad_norm
+        self.weight_init = weight_init
+        self.huber_delta = huber_delta
 
     @property
     def _loss_name(self):
         return self.loss
+
+    def _loss(self):
+        if self.loss == "huber":
+            return get_loss("huber", delta=self.huber_delta)
+        return get_loss(self.loss)
 
     _stratify_split = False
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import expit
+from scipy.special import erfc, expit
 
 from ._registry import lookup
 
@@ -97,6 +97,79 @@ def relu_backward(Z, A, dA):
     return np.multiply(dA, A > 0, out=dA)
 
 
+def leaky_relu(Z, out):
+    r"""Leaky ReLU, :math:`f(z) = \max(z, 0.01 z)`."""
+    return np.maximum(Z, 0.01 * Z, out=out)
+
+
+def leaky_relu_backward(Z, A, dA):
+    r""":math:`f'(z) = 1` where :math:`z > 0` (so :math:`A > 0`), else 0.01."""
+    dA *= np.where(A > 0, 1.0, 0.01).astype(dA.dtype)
+    return dA
+
+
+def elu(Z, out):
+    r"""Exponential linear unit, :math:`f(z) = z` for :math:`z > 0`, else
+    :math:`e^z - 1`, computed with ``expm1`` on :math:`\min(z, 0)` so that
+    large positive inputs never reach ``exp``."""
+    negative = np.expm1(np.minimum(Z, 0))
+    np.copyto(out, np.where(Z > 0, Z, negative))
+    return out
+
+
+def elu_backward(Z, A, dA):
+    r""":math:`f'(z) = 1` for :math:`z > 0`, else :math:`e^z = A + 1`."""
+    dA *= np.where(A > 0, 1.0, A + 1)
+    return dA
+
+
+def softplus(Z, out):
+    r"""Softplus, :math:`f(z) = \log(1 + e^z)`, as :math:`\max(z, 0) +
+    \log(1 + e^{-|z|})`, which cannot overflow."""
+    tail = np.log1p(np.exp(-np.abs(Z)))
+    np.maximum(Z, 0, out=out)
+    out += tail
+    return out
+
+
+def softplus_backward(Z, A, dA):
+    r""":math:`f'(z) = \sigma(z) = 1 - e^{-f(z)}`, computed as
+    :math:`-\operatorname{expm1}(-A)` to keep precision where :math:`A` is tiny."""
+    dA *= -np.expm1(-A)
+    return dA
+
+
+_SQRT_HALF = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+
+
+def gelu(Z, out):
+    r"""Gaussian error linear unit, the exact form :math:`f(z) = z\,\Phi(z)`,
+    with :math:`\Phi(z) = \tfrac12 \operatorname{erfc}(-z/\sqrt2)`."""
+    cdf = 0.5 * erfc(-_SQRT_HALF * Z)
+    return np.multiply(Z, cdf, out=out)
+
+
+def gelu_backward(Z, A, dA):
+    r""":math:`f'(z) = \Phi(z) + z\,\varphi(z)`, with the standard normal
+    density :math:`\varphi(z) = e^{-z^2/2} / \sqrt{2\pi}`."""
+    cdf = 0.5 * erfc(-_SQRT_HALF * Z)
+    dA *= cdf + Z * (_INV_SQRT_2PI * np.exp(-0.5 * Z * Z))
+    return dA
+
+
+def silu(Z, out):
+    r"""Sigmoid linear unit (swish), :math:`f(z) = z\,\sigma(z)`."""
+    return np.multiply(Z, expit(Z), out=out)
+
+
+def silu_backward(Z, A, dA):
+    r""":math:`f'(z) = \sigma(z)\,\bigl(1 + z\,(1 - \sigma(z))\bigr)`."""
+    sigma = expit(Z)
+    dA *= sigma * (1 + Z * (1 - sigma))
+    return dA
+
+
 def softmax(Z, out):
     r"""Softmax over each row, :math:`p_k = e^{z_k - m} / \sum_j e^{z_j - m}`.
 
@@ -119,6 +192,11 @@ ACTIVATIONS = {
     "logistic": Activation("logistic", logistic, logistic_backward),
     "tanh": Activation("tanh", tanh, tanh_backward),
     "relu": Activation("relu", relu, relu_backward),
+    "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_backward),
+    "elu": Activation("elu", elu, elu_backward),
+    "softplus": Activation("softplus", softplus, softplus_backward),
+    "gelu": Activation("gelu", gelu, gelu_backward, needs_input=True),
+    "silu": Activation("silu", silu, silu_backward, needs_input=True),
 }
 """Hidden-layer activations by canonical name."""
 

@@ -3,7 +3,9 @@ r"""Weight initialization schemes.
 Each initializer fills one layer's weight matrix ``W`` of shape
 ``(fan_in, fan_out)`` and its bias vector ``b`` in place, drawing from the
 random generator it is given: first the weights, then the biases. That draw
-order is sklearn's, so the same seed gives sklearn's initial network.
+order is sklearn's, so the same seed gives sklearn's initial network with the
+default ``glorot_uniform``. The other schemes draw only the weights and start
+the biases at zero, as Keras does.
 """
 
 import math
@@ -39,13 +41,45 @@ def glorot_uniform(rng, W, b, activation):
     b[...] = rng.uniform(-bound, bound, b.shape)
 
 
-INITIALIZERS = {"glorot_uniform": glorot_uniform}
+def glorot_normal(rng, W, b, activation):
+    r"""Glorot normal: :math:`W \sim N(0,\ 2 / (n_\text{in} + n_\text{out}))`,
+    biases 0."""
+    fan_in, fan_out = W.shape
+    W[...] = rng.normal(0.0, math.sqrt(2.0 / (fan_in + fan_out)), W.shape)
+    b[...] = 0.0
+
+
+def he_uniform(rng, W, b, activation):
+    r"""He uniform: :math:`W \sim U(-r, r)` with :math:`r = \sqrt{6 / n_\text{in}}`,
+    biases 0. Suited to relu-like activations."""
+    bound = math.sqrt(6.0 / W.shape[0])
+    W[...] = rng.uniform(-bound, bound, W.shape)
+    b[...] = 0.0
+
+
+def he_normal(rng, W, b, activation):
+    r"""He normal: :math:`W \sim N(0,\ 2 / n_\text{in})`, biases 0."""
+    W[...] = rng.normal(0.0, math.sqrt(2.0 / W.shape[0]), W.shape)
+    b[...] = 0.0
+
+
+def lecun_normal(rng, W, b, activation):
+    r"""LeCun normal: :math:`W \sim N(0,\ 1 / n_\text{in})`, biases 0. Suited to
+    self-normalizing activations such as elu."""
+    W[...] = rng.normal(0.0, math.sqrt(1.0 / W.shape[0]), W.shape)
+    b[...] = 0.0
+
+
+INITIALIZERS = {
+    "glorot_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "lecun_normal": lecun_normal,
+}
 """Initializers by canonical name."""
 
 
 def get_initializer(name: str):
     """Return the initializer called ``name``."""
     return lookup(INITIALIZERS, name, "initializer")
-
-
-__all__ = ["INITIALIZERS", "get_initializer", "glorot_uniform"]

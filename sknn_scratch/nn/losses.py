@@ -23,7 +23,7 @@ squared error's mean over outputs (see :func:`squared_error_delta`).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.special import xlogy
@@ -41,17 +41,33 @@ class Loss:
         The canonical registry key.
     output_activation : str
         The key of the output activation this loss is paired with.
-    value : callable
-        ``value(Y, P, sample_weight)`` returns the weighted mean loss as a float.
-    delta : callable
-        ``delta(Y, P, out)`` writes the unweighted per-sample gradient
-        :math:`\\partial \\ell_i / \\partial Z` into ``out`` and returns it.
+    value_function : callable
+        ``value_function(Y, P, sample_weight, **options)`` returns the weighted
+        mean loss as a float.
+    delta_function : callable
+        ``delta_function(Y, P, out, **options)`` writes the unweighted
+        per-sample gradient :math:`\\partial \\ell_i / \\partial Z` into ``out``.
+    options : dict
+        Keyword arguments of both functions, such as Huber's ``delta``.
     """
 
     name: str
     output_activation: str
-    value: Callable
-    delta: Callable
+    value_function: Callable
+    delta_function: Callable
+    options: dict = field(default_factory=dict)
+
+    def value(self, Y, P, sample_weight=None):
+        """Return the weighted mean loss of predictions ``P`` for targets ``Y``."""
+        return self.value_function(Y, P, sample_weight, **self.options)
+
+    def delta(self, Y, P, out):
+        """Write :math:`\\partial \\ell_i / \\partial Z` into ``out`` and return it."""
+        return self.delta_function(Y, P, out, **self.options)
+
+    def with_options(self, **options):
+        """Return a copy of this loss with other ``options``."""
+        return replace(self, options={**self.options, **options})
 
 
 def _clip_probabilities(P):
@@ -128,6 +144,51 @@ def poisson(Y, P, sample_weight=None):
     return float(np.average(terms, weights=sample_weight, axis=0).sum())
 
 
+def absolute_error(Y, P, sample_weight=None):
+    r"""Mean absolute error over samples and outputs.
+
+    .. math::
+
+        \ell_i = \frac{1}{K} \sum_k |p_{ik} - y_{ik}|
+    """
+    return float(np.average(np.abs(Y - P), weights=sample_weight, axis=0).mean())
+
+
+def absolute_error_delta(Y, P, out):
+    r""":math:`\partial \ell_i / \partial z_{ik} = \operatorname{sign}(p_{ik} -
+    y_{ik}) / K`, taking the subgradient 0 where :math:`p = y`."""
+    np.subtract(P, Y, out=out)
+    np.sign(out, out=out)
+    out /= out.shape[1]
+    return out
+
+
+def huber(Y, P, sample_weight=None, delta=1.0):
+    r"""Huber loss with threshold :math:`\delta`, averaged over samples and outputs.
+
+    .. math::
+
+        h(r) = \begin{cases}
+            \tfrac12 r^2 & |r| \le \delta \\
+            \delta\,(|r| - \tfrac12 \delta) & |r| > \delta
+        \end{cases},
+        \qquad \ell_i = \frac{1}{K} \sum_k h(p_{ik} - y_{ik})
+
+    For :math:`\delta` larger than every residual it equals ``squared_error``.
+    """
+    r = np.abs(P - Y)
+    terms = np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
+    return float(np.average(terms, weights=sample_weight, axis=0).mean())
+
+
+def huber_delta(Y, P, out, delta=1.0):
+    r""":math:`h'(r) / K = \operatorname{clip}(r, -\delta, \delta) / K`."""
+    np.subtract(P, Y, out=out)
+    np.clip(out, -delta, delta, out=out)
+    out /= out.shape[1]
+    return out
+
+
 LOSSES = {
     "squared_error": Loss(
         "squared_error", "identity", squared_error, squared_error_delta
@@ -137,12 +198,18 @@ LOSSES = {
         "binary_log_loss", "logistic", binary_log_loss, canonical_delta
     ),
     "poisson": Loss("poisson", "exp", poisson, canonical_delta),
+    "absolute_error": Loss(
+        "absolute_error", "identity", absolute_error, absolute_error_delta
+    ),
+    "huber": Loss("huber", "identity", huber, huber_delta, {"delta": 1.0}),
 }
 """Losses by canonical name."""
 
 
-def get_loss(name: str) -> Loss:
-    """Return the loss called ``name``.
+def get_loss(name, **options) -> Loss:
+    """Return the loss called ``name``, with ``options`` if given.
+
+    ``name`` may also be a :class:`Loss`, returned as it is.
 
     Examples
     --------
@@ -150,4 +217,5 @@ def get_loss(name: str) -> Loss:
     >>> get_loss("squared_error").value(np.array([[1.0]]), np.array([[3.0]]))
     2.0
     """
-    return lookup(LOSSES, name, "loss")
+    loss = name if isinstance(name, Loss) else lookup(LOSSES, name, "loss")
+    return loss.with_options(**options) if options else loss

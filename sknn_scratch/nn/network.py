@@ -193,6 +193,15 @@ class Network:
             view[...] = value
         return params
 
+    def pack_stats(self, means, variances, dtype=None):
+        """Return a new running-statistics vector holding the given arrays."""
+        arrays = [*means, *variances]
+        dtype = dtype or (np.result_type(*arrays) if arrays else np.float64)
+        stats = np.empty(self.n_stats, dtype=dtype)
+        for view, value in zip(sum(self.unpack_stats(stats), []), arrays, strict=True):
+            view[...] = value
+        return stats
+
     def init_params(self, rng, dtype=np.float64):
         """Return freshly initialized parameters.
 

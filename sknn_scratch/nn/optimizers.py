@@ -151,7 +151,118 @@ class Adam(Optimizer):
         params += update
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
+
+    Before each Adam step the weight matrices (not the biases or batch-norm
+    parameters, which sit after them in the flat vector) shrink by the current
+    learning rate times the decay :math:`\lambda`:
+
+    .. math::
+
+        W \leftarrow (1 - \eta \lambda)\, W,
+
+    and then the Adam step of :class:`Adam` follows. The decay is not part of
+    the loss, so it is not rescaled by Adam's per-coordinate step sizes.
+
+    Parameters
+    ----------
+    beta_1, beta_2, epsilon : float
+        As for :class:`Adam`.
+    weight_decay : float, default=0.0
+        :math:`\lambda`.
+    n_weights : int, default=0
+        How many leading entries of the flat vector are decayed.
+    """
+
+    def __init__(
+        self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, n_weights=0
+    ):
+        super().__init__(beta_1, beta_2, epsilon)
+        self.weight_decay = weight_decay
+        self.n_weights = n_weights
+
+    def step(self, params, grad, lr):
+        """Decay the weights, then apply one Adam step."""
+        if self.weight_decay:
+            params[: self.n_weights] *= 1 - lr * self.weight_decay
+        super().step(params, grad, lr)
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011): per-coordinate rates from summed squares.
+
+    .. math::
+
+        G &\leftarrow G + g^2 \\
+        w &\leftarrow w - \eta\, g / (\sqrt{G} + \epsilon)
+
+    Parameters
+    ----------
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    _state_names = ("sum_squares",)
+
+    def __init__(self, epsilon=1e-8):
+        self.epsilon = epsilon
+
+    def step(self, params, grad, lr):
+        """Apply one Adagrad step."""
+        denominator, update = self._scratch(params, 2)
+        np.multiply(grad, grad, out=update)
+        self.sum_squares += update
+        np.sqrt(self.sum_squares, out=denominator)
+        denominator += self.epsilon
+        np.multiply(grad, -lr, out=update)
+        update /= denominator
+        params += update
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Tieleman and Hinton, 2012): a decaying mean of squared gradients.
+
+    .. math::
+
+        v &\leftarrow \rho\, v + (1 - \rho)\, g^2 \\
+        w &\leftarrow w - \eta\, g / (\sqrt{v} + \epsilon)
+
+    Parameters
+    ----------
+    rho : float, default=0.999
+        Decay rate :math:`\rho` (the estimators pass ``beta_2``).
+    epsilon : float, default=1e-8
+        Added to the denominator for numerical stability.
+    """
+
+    _state_names = ("mean_squares",)
+
+    def __init__(self, rho=0.999, epsilon=1e-8):
+        self.rho = rho
+        self.epsilon = epsilon
+
+    def step(self, params, grad, lr):
+        """Apply one RMSprop step."""
+        denominator, update = self._scratch(params, 2)
+        self.mean_squares *= self.rho
+        np.multiply(grad, grad, out=update)
+        update *= 1 - self.rho
+        self.mean_squares += update
+        np.sqrt(self.mean_squares, out=denominator)
+        denominator += self.epsilon
+        np.multiply(grad, -lr, out=update)
+        update /= denominator
+        params += update
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "adagrad": Adagrad,
+    "rmsprop": RMSprop,
+}
 """Minibatch optimizer classes by solver name."""
 
 

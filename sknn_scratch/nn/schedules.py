@@ -7,6 +7,8 @@ stopping rule has seen no improvement for ``n_iter_no_change`` epochs;
 returns ``False`` to go on.
 """
 
+import math
+
 from ._registry import lookup
 
 
@@ -51,6 +53,32 @@ class InvScaling(Constant):
         self.lr = float(self.learning_rate_init) / (samples_seen + 1) ** self.power_t
 
 
+class Cosine(Constant):
+    r"""Cosine annealing from :math:`\eta_0` towards 0 over ``max_iter`` epochs.
+
+    After epoch :math:`e` (counted from 1):
+
+    .. math::
+
+        \eta_e = \eta_0 \cdot \tfrac12 \left(1 + \cos\frac{\pi\,
+            \min(e, E)}{E}\right),
+
+    with :math:`E` = ``max_iter``; past :math:`E` epochs the rate stays 0. A
+    plateau stops training.
+    """
+
+    def __init__(self, learning_rate_init, max_iter=200, **unused):
+        super().__init__(learning_rate_init)
+        self.max_iter = max_iter
+        self.epoch = 0
+
+    def epoch_end(self, samples_seen):
+        """Advance one epoch along the cosine."""
+        self.epoch += 1
+        progress = min(self.epoch, self.max_iter) / self.max_iter
+        self.lr = self.learning_rate_init * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 class Adaptive(Constant):
     r"""Keep :math:`\eta_0` while training improves; divide by 5 at each plateau.
 
@@ -65,7 +93,12 @@ class Adaptive(Constant):
         return False
 
 
-SCHEDULES = {"constant": Constant, "invscaling": InvScaling, "adaptive": Adaptive}
+SCHEDULES = {
+    "constant": Constant,
+    "invscaling": InvScaling,
+    "adaptive": Adaptive,
+    "cosine": Cosine,
+}
 """Schedule classes by ``learning_rate`` name."""
 
 

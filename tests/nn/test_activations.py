@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
+from scipy.special import erf
 
 from sknn_scratch.nn.activations import (
     ACTIVATIONS,
@@ -18,6 +19,11 @@ REFERENCES = {
     "logistic": lambda z: 1 / (1 + np.exp(-z)),
     "tanh": lambda z: (np.exp(z) - np.exp(-z)) / (np.exp(z) + np.exp(-z)),
     "relu": lambda z: np.where(z > 0, z, 0.0),
+    "leaky_relu": lambda z: np.where(z > 0, z, 0.01 * z),
+    "elu": lambda z: np.where(z > 0, z, np.exp(np.minimum(z, 0)) - 1),
+    "softplus": lambda z: np.log(1 + np.exp(z)),
+    "gelu": lambda z: z * 0.5 * (1 + erf(z / np.sqrt(2))),
+    "silu": lambda z: z / (1 + np.exp(-z)),
     "softmax": lambda z: np.exp(z) / np.exp(z).sum(axis=1, keepdims=True),
     "exp": np.exp,
 }
@@ -68,3 +74,16 @@ def test_sigmoid_is_an_alias_of_logistic():
 def test_unknown_name_lists_the_choices():
     with pytest.raises(ValueError, match=r"Unknown activation 'swish'.*'relu'"):
         get_activation("swish")
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_extreme_inputs_stay_finite_and_silent(name):
+    """No overflow or invalid value, and finite results, at |z| = 1e4."""
+    activation = get_activation(name)
+    for dtype in (np.float32, np.float64):
+        Zx = np.array([[-1e4, -50.0, 0.0, 50.0, 1e4]], dtype=dtype)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            A = activation(Zx)
+            dZ = activation.backward(Zx, A, np.ones_like(Zx))
+        assert np.isfinite(A).all() and np.isfinite(dZ).all()
+        assert A.dtype == dZ.dtype == dtype

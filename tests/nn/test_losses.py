@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sknn_scratch.nn.activations import get_output_activation
 from sknn_scratch.nn.gradcheck import numerical_gradient
@@ -20,7 +20,7 @@ def make_targets(name, n_outputs=K):
         return rng.randint(2, size=(N, n_outputs)).astype(float)
     if name == "poisson":
         return rng.poisson(2.0, size=(N, n_outputs)).astype(float)
-    return rng.standard_normal((N, n_outputs))
+    return 1.5 * rng.standard_normal((N, n_outputs))
 
 
 def reference_per_sample(name, Y, P):
@@ -31,6 +31,11 @@ def reference_per_sample(name, Y, P):
         return -np.sum(Y * np.log(P), axis=1)
     if name == "binary_log_loss":
         return -np.sum(Y * np.log(P) + (1 - Y) * np.log(1 - P), axis=1)
+    if name == "absolute_error":
+        return np.mean(np.abs(Y - P), axis=1)
+    if name == "huber":  # delta = 1
+        r = np.abs(Y - P)
+        return np.mean(np.where(r <= 1, r**2 / 2, r - 0.5), axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         ylogy = np.where(Y > 0, Y * np.log(Y / P), 0.0)
     return np.sum(ylogy - Y + P, axis=1)
@@ -79,3 +84,26 @@ def test_log_losses_clip_probabilities():
 def test_unknown_loss_is_refused():
     with pytest.raises(ValueError, match="Unknown loss 'hinge'"):
         get_loss("hinge")
+
+
+def test_huber_with_a_large_delta_is_squared_error():
+    Y, P = rng.standard_normal((N, K)), rng.standard_normal((N, K))
+    huber = get_loss("huber", delta=1e6)
+    squared = get_loss("squared_error")
+    assert huber.value(Y, P, WEIGHTS) == pytest.approx(squared.value(Y, P, WEIGHTS))
+    assert_allclose(
+        huber.delta(Y, P, np.empty_like(P)), squared.delta(Y, P, np.empty_like(P))
+    )
+
+
+def test_huber_is_linear_beyond_delta():
+    huber = get_loss("huber", delta=0.5)
+    Y = np.zeros((1, 1))
+    assert huber.value(Y, np.array([[3.0]])) == pytest.approx(0.5 * (3.0 - 0.25))
+    assert huber.delta(Y, np.array([[3.0]]), np.empty((1, 1)))[0, 0] == 0.5
+
+
+def test_absolute_error_subgradient_is_zero_at_zero():
+    Y = np.array([[1.0, 2.0]])
+    delta = get_loss("absolute_error").delta(Y, Y.copy(), np.empty((1, 2)))
+    assert_array_equal(delta, [[0.0, 0.0]])

@@ -140,3 +140,20 @@ def test_predict_equals_the_last_training_activation():
     P = net.predict(params, X)
     assert_allclose(P.sum(axis=1), 1.0)
     assert_allclose(net.forward(params, X), P)
+
+
+@pytest.mark.parametrize(
+    ("name", "std"),
+    [
+        ("glorot_normal", np.sqrt(2 / (300 + 200))),
+        ("he_normal", np.sqrt(2 / 300)),
+        ("lecun_normal", np.sqrt(1 / 300)),
+        ("he_uniform", np.sqrt(6 / 300) / np.sqrt(3)),
+    ],
+)
+def test_other_initializers_have_their_variance_and_zero_biases(name, std):
+    net = Network([300, 200, 1], initializer=name)
+    coefs, intercepts = net.unpack(net.init_params(np.random.RandomState(0)))
+    assert coefs[0].std() == pytest.approx(std, rel=0.02)
+    assert abs(coefs[0].mean()) < 0.05 * std
+    assert all((b == 0).all() for b in intercepts)

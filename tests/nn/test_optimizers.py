@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from sknn_scratch.nn.optimizers import OPTIMIZERS, SGD, Adam, get_optimizer
+from sknn_scratch.nn.optimizers import (
+    OPTIMIZERS,
+    SGD,
+    Adagrad,
+    Adam,
+    AdamW,
+    RMSprop,
+    get_optimizer,
+)
 
 W0 = np.array([1.0, -2.0])
 G1 = np.array([0.5, -1.0])
@@ -56,6 +64,40 @@ def test_adam():
     assert_allclose(first, W0 - LR * np.sign(G1), rtol=1e-6)
     assert_allclose(first, w1, rtol=1e-14)
     assert_allclose(second, w2, rtol=1e-14)
+
+
+def test_adagrad():
+    # G1 = g1^2 = [0.25, 1]; w1 = w0 - 0.1 * g1 / sqrt(G1) = w0 - 0.1 * sign(g1)
+    # G2 = [0.3125, 5]; w2 = w1 - 0.1 * g2 / sqrt(G2)
+    first, second = two_steps(Adagrad(epsilon=0.0))
+    assert_allclose(first, [0.9, -1.9])
+    assert_allclose(second, [0.9 - 0.025 / np.sqrt(0.3125), -1.9 - 0.2 / np.sqrt(5.0)])
+
+
+def test_rmsprop():
+    # v1 = 0.1 g1^2; w1 = w0 - 0.1 g1 / sqrt(0.1 g1^2) = w0 - 0.1 sign(g1) / sqrt(0.1)
+    # v2 = 0.9 v1 + 0.1 g2^2
+    first, second = two_steps(RMSprop(rho=0.9, epsilon=0.0))
+    step1 = 0.1 / np.sqrt(0.1)
+    assert_allclose(first, [1 - step1, -2 + step1])
+    v2 = 0.9 * 0.1 * G1**2 + 0.1 * G2**2
+    assert_allclose(second, first - 0.1 * G2 / np.sqrt(v2))
+
+
+def test_adamw_decays_only_the_leading_weights_before_adam():
+    """Each step: the first entry (a weight) shrinks by lr * decay, then Adam."""
+    w = W0.copy()
+    adamw = AdamW(weight_decay=0.5, n_weights=1)
+    adamw.init_state(w)
+    manual, adam = W0.copy(), Adam()
+    adam.init_state(manual)
+    for g in (G1, G2):
+        adamw.step(w, g, LR)
+        manual[0] *= 1 - LR * 0.5
+        adam.step(manual, g, LR)
+    assert_allclose(w, manual, rtol=1e-14)
+    assert w[1] == two_steps(Adam())[1][1]  # the "bias" is not decayed
+    assert w[0] != two_steps(Adam())[1][0]
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))

@@ -1,5 +1,6 @@
 """Learning-rate schedules."""
 
+import numpy as np
 import pytest
 
 from sknn_scratch.nn.schedules import SCHEDULES, get_schedule
@@ -28,3 +29,14 @@ def test_adaptive_divides_by_five_until_tiny():
 @pytest.mark.parametrize("name", sorted(SCHEDULES))
 def test_every_schedule_starts_at_learning_rate_init(name):
     assert get_schedule(name, learning_rate_init=0.3, power_t=0.5).lr == 0.3
+
+
+def test_cosine_anneals_to_zero_over_max_iter():
+    s = get_schedule("cosine", learning_rate_init=0.2, max_iter=4)
+    rates = []
+    for _ in range(6):
+        s.epoch_end(0)
+        rates.append(s.lr)
+    expected = [0.2 * 0.5 * (1 + np.cos(np.pi * min(e, 4) / 4)) for e in range(1, 7)]
+    assert rates == pytest.approx(expected)
+    assert rates[1] == pytest.approx(0.1) and rates[3] == 0.0 and rates[5] == 0.0
