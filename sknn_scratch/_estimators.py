@@ -512,6 +512,22 @@ class _BaseScratchMLP(BaseEstimator):
             np.copyto(self._best_params, self._params)
             np.copyto(self._best_stats, self._stats)
 
+    def _gradient_check_problem(self, X, y, sample_weight):
+        """Return ``(network, params, X, Y, weights)`` in float64 for a check."""
+        fitted = hasattr(self, "_params")
+        X, Y = self._validate_input(X, y, incremental=fitted, reset=not fitted)
+        sample_weight = _validate_sample_weight(sample_weight, X)
+        weights = self._apply_class_weight(Y, sample_weight, incremental=False)
+        network = self._network(X.shape[1], Y.shape[1])
+        if fitted:
+            self._check_architecture(network)
+            params = self._params.astype(np.float64)
+        else:
+            rng = check_random_state(self.random_state)
+            params = network.init_params(rng, np.float64)
+        as64 = None if weights is None else weights.astype(np.float64)
+        return network, params, X.astype(np.float64), Y.astype(np.float64), as64
+
     # ------------------------------------------------------------- prediction
 
     def _forward(self, X, check_input=True):

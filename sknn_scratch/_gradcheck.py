@@ -1,0 +1,125 @@
+"""``check_gradients``: the tutorials' gradient-check exercise, as a tool."""
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+from .nn.gradcheck import numerical_gradient, relative_error
+from .nn.layers import Workspace
+
+
+@dataclass
+class GradientCheck:
+    r"""The outcome of :func:`check_gradients`.
+
+    Attributes
+    ----------
+    max_relative_error : float
+        The norm-wise relative error of the whole gradient,
+        :math:`\lVert g - g^\text{num} \rVert / (\lVert g \rVert +
+        \lVert g^\text{num} \rVert)`.
+    block_errors : dict of str to float
+        Each parameter block's share of it, :math:`\lVert g_b - g_b^\text{num}
+        \rVert / (\lVert g \rVert + \lVert g^\text{num} \rVert)`, keyed like
+        the fitted attributes: ``"coefs_[0]"``, ``"intercepts_[0]"``,
+        ``"gammas_[0]"``, ``"betas_[0]"``, ... The whole gradient's norm is the
+        scale because some blocks are exactly zero (a dense bias followed by
+        batch norm), where a block's own relative error would be noise over
+        noise.
+    analytic : ndarray of shape (n_params,)
+        Backpropagation's gradient, in the flat layout.
+    numeric : ndarray of shape (n_params,)
+        The central-difference gradient.
+    """
+
+    max_relative_error: float
+    block_errors: dict = field(default_factory=dict)
+    analytic: np.ndarray = None
+    numeric: np.ndarray = None
+
+
+def check_gradients(estimator, X, y, sample_weight=None, *, eps=1e-6):
+    r"""Compare backpropagation's gradient with central differences.
+
+    The objective is the one the estimator minimizes on ``(X, y)`` as a single
+    batch: the weighted mean loss plus the L2 term (none for ``adamw``, whose
+    decay is not part of the loss), with class weights folded into the sample
+    weights, batch statistics for batch norm, and one fixed dropout mask drawn
+    from the estimator's ``random_state``. Both gradients are taken in
+    float64 at the estimator's weights: its fitted weights, or a fresh
+    initialization if it is not fitted. Neither ``estimator`` nor its random
+    state is modified.
+
+    For each parameter :math:`\theta_j`,
+
+    .. math::
+
+        g_j^\text{num} = \frac{J(\theta + h e_j) - J(\theta - h e_j)}{2h},
+
+    and the error is :math:`\lVert g - g^\text{num} \rVert /
+    (\lVert g \rVert + \lVert g^\text{num} \rVert)`. A correct gradient gives
+    about :math:`10^{-9}`; a wrong one, :math:`10^{-2}` or more.
+
+    Parameters
+    ----------
+    estimator : ScratchMLPClassifier or ScratchMLPRegressor
+        Fitted or not.
+    X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        Inputs. Keep them small: the check evaluates the objective twice per
+        parameter.
+    y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        Targets.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights.
+    eps : float, default=1e-6
+        The finite-difference step :math:`h`.
+
+    Returns
+    -------
+    result : GradientCheck
+        ``result.max_relative_error`` and the error of each parameter block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_scratch import ScratchMLPClassifier, check_gradients
+    >>> X = np.random.RandomState(0).standard_normal((20, 3))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = ScratchMLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    >>> check_gradients(clf, X, y).max_relative_error < 1e-6
+    True
+    """
+    est = copy.deepcopy(estimator)
+    network, params, X, Y, weights = est._gradient_check_problem(X, y, sample_weight)
+    workspace = Workspace(X.shape[0], np.float64)
+    rng = check_random_state(copy.deepcopy(estimator.random_state))
+    network.draw_dropout_masks(workspace, rng, X.shape[0])
+
+    def objective(theta):
+        return network.loss_and_grad(
+            theta, X, Y, weights, est._l2, workspace=workspace
+        )[0]
+
+    analytic = network.loss_and_grad(
+        params, X, Y, weights, est._l2, workspace=workspace
+    )[1].copy()
+    numeric = numerical_gradient(objective, params, eps)
+    scale = np.linalg.norm(analytic) + np.linalg.norm(numeric)
+    errors = {
+        name: float(np.linalg.norm(analytic[block] - numeric[block]) / scale)
+        for name, block in _blocks(network)
+    }
+    error = relative_error(analytic, numeric)
+    return GradientCheck(error, errors, analytic, numeric)
+
+
+def _blocks(network):
+    """Name each parameter block's slice of the flat vector."""
+    for i, dense in enumerate(network.dense):
+        yield f"coefs_[{i}]", dense.w
+        yield f"intercepts_[{i}]", dense.b
+    for i, norm in enumerate(network.norms):
+        yield f"gammas_[{i}]", norm.gamma
+        yield f"betas_[{i}]", norm.beta

@@ -1,0 +1,117 @@
+"""check_gradients on every combination of the toolbox's options."""
+
+import dataclasses
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_multilabel_classification
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor, check_gradients
+from sknn_scratch.nn.activations import ACTIVATIONS
+
+TOLERANCE = 1e-6  # float64 central differences, h = 1e-6
+
+rng = np.random.RandomState(0)
+X = rng.standard_normal((14, 4))
+TARGETS = {
+    "binary": (X[:, 0] + X[:, 1] > 0).astype(int),
+    "multiclass": np.digitize(X[:, 0], [-0.5, 0.5]),
+    "multilabel": (X[:, :3] > 0).astype(int),
+    "squared_error": X @ [1.0, -2.0, 0.5, 0.0],
+    "absolute_error": X @ [1.0, -2.0, 0.5, 0.0],
+    "huber": X @ [1.0, -2.0, 0.5, 0.0],
+    "poisson": rng.poisson(2.0, size=14).astype(float),
+}
+CLASSIFICATION = ("binary", "multiclass", "multilabel")
+
+
+def make_estimator(task, **params):
+    params = {"hidden_layer_sizes": (5, 4), "random_state": 0, "alpha": 0.01, **params}
+    if task in CLASSIFICATION:
+        return ScratchMLPClassifier(**params)
+    params.pop("class_weight", None)
+    return ScratchMLPRegressor(loss=task, huber_delta=0.5, **params)
+
+
+def grid():
+    for activation, task, batch_norm, dropout in itertools.product(
+        sorted(ACTIVATIONS), TARGETS, [False, True], [0.0, 0.3]
+    ):
+        weights = [None, "balanced"] if task in ("binary", "multiclass") else [None]
+        for class_weight in weights:
+            yield activation, task, batch_norm, dropout, class_weight
+
+
+@pytest.mark.parametrize(
+    ("activation", "task", "batch_norm", "dropout", "class_weight"), list(grid())
+)
+def test_gradient_of_every_configuration(
+    activation, task, batch_norm, dropout, class_weight
+):
+    est = make_estimator(
+        task,
+        activation=activation,
+        batch_norm=batch_norm,
+        dropout=dropout,
+        class_weight=class_weight,
+    )
+    weights = np.random.RandomState(1).uniform(0.2, 2.0, X.shape[0])
+    result = check_gradients(est, X, TARGETS[task], sample_weight=weights)
+    assert result.max_relative_error < TOLERANCE, result.block_errors
+
+
+def test_fitted_weights_and_named_blocks():
+    X_fit, y_fit = make_classification(
+        60, 4, n_informative=3, n_redundant=0, random_state=0
+    )
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(6, 3), batch_norm=True, max_iter=30, random_state=0
+    ).fit(X_fit, y_fit)
+    before = clf._params.copy()
+    result = check_gradients(clf, X_fit[:12], y_fit[:12])
+    assert result.max_relative_error < TOLERANCE
+    assert set(result.block_errors) == {
+        "coefs_[0]", "coefs_[1]", "coefs_[2]",
+        "intercepts_[0]", "intercepts_[1]", "intercepts_[2]",
+        "gammas_[0]", "gammas_[1]", "betas_[0]", "betas_[1]",
+    }  # fmt: skip
+    np.testing.assert_array_equal(clf._params, before)
+    # the check runs at the fitted weights, not at a fresh initialization
+    fresh = ScratchMLPClassifier(
+        hidden_layer_sizes=(6, 3), batch_norm=True, random_state=0
+    )
+    assert not np.allclose(
+        result.analytic, check_gradients(fresh, X_fit[:12], y_fit[:12]).analytic
+    )
+
+
+def test_adamw_objective_has_no_l2_term():
+    y = TARGETS["binary"]
+    with_l2 = check_gradients(make_estimator("binary", alpha=5.0), X, y)
+    adamw = check_gradients(make_estimator("binary", alpha=5.0, solver="adamw"), X, y)
+    no_l2 = check_gradients(make_estimator("binary", alpha=0.0), X, y)
+    np.testing.assert_allclose(adamw.analytic, no_l2.analytic)
+    assert not np.allclose(with_l2.analytic, no_l2.analytic)
+
+
+def test_a_broken_derivative_is_caught(monkeypatch):
+    """A wrong tanh derivative (missing the square) gives a large error."""
+
+    def wrong_backward(Z, A, dA):
+        dA *= 1 - A
+        return dA
+
+    broken = dataclasses.replace(ACTIVATIONS["tanh"], backward=wrong_backward)
+    monkeypatch.setitem(ACTIVATIONS, "tanh", broken)
+    est = make_estimator("binary", activation="tanh")
+    result = check_gradients(est, X, TARGETS["binary"])
+    assert result.max_relative_error > 1e-3
+    assert result.block_errors["coefs_[0]"] > 1e-3
+    assert result.block_errors["coefs_[2]"] < TOLERANCE  # the output layer is fine
+
+
+def test_multilabel_data_from_sklearn():
+    Xm, Ym = make_multilabel_classification(16, 5, n_classes=3, random_state=0)
+    result = check_gradients(make_estimator("multilabel"), Xm / 3.0, Ym)
+    assert result.max_relative_error < TOLERANCE
