@@ -224,9 +224,7 @@ class _BaseScratchMLP(BaseEstimator):
         self.n_layers_ = len(network.layer_sizes)
         self.out_activation_ = network.output_activation.name
         self._bind(network.init_params(rng, dtype), network.init_stats(dtype), network)
-        self._best_params = self._params.copy()
-        self._best_stats = self._stats.copy()
-        for name in ("_optimizer", "_schedule"):
+        for name in ("_optimizer", "_schedule", "_best_params", "_best_stats"):
             self.__dict__.pop(name, None)
         if self.solver not in FULL_BATCH_SOLVERS:
             self.loss_curve_ = []
@@ -360,6 +358,9 @@ class _BaseScratchMLP(BaseEstimator):
             split = self._validation_split(X, Y, sample_weight, rng)
         if split is not None:
             X, Y, sample_weight, validation = split
+            if not hasattr(self, "_best_params"):
+                self._best_params = self._params.copy()
+                self._best_stats = self._stats.copy()
         else:
             validation = None
             if self.best_loss_ is None:
@@ -608,19 +609,30 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
     ----------
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+            'softplus', 'gelu', 'silu'}, default='relu'
         Hidden-layer activation. ``'sigmoid'`` is an alias of ``'logistic'``.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
-        The weight optimizer. L-BFGS runs full-batch through
-        :func:`scipy.optimize.minimize`; SGD and Adam run on minibatches.
+        See :mod:`sknn_scratch.nn.activations` for the formulas.
+    solver : {'lbfgs', 'cg', 'sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'}, \
+            default='adam'
+        The weight optimizer. 'lbfgs' and 'cg' (conjugate gradient) run
+        full-batch through :func:`scipy.optimize.minimize` on the flat parameter
+        vector; the others run on minibatches (see
+        :mod:`sknn_scratch.nn.optimizers` for the update rules). Plain batch
+        gradient descent is ``solver='sgd', momentum=0,
+        batch_size=n_samples``.
     alpha : float, default=0.0001
         Strength of the L2 penalty on the weights, divided by the weight sum of
-        the samples in each batch.
+        the samples in each batch. With 'adamw' it is instead the decoupled
+        weight decay :math:`\\lambda`, applied as :math:`W \\leftarrow (1 -
+        \\eta\\lambda) W` before each step, and adds nothing to the loss.
     batch_size : int or 'auto', default='auto'
         Minibatch size for SGD and Adam; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule for the minibatch solvers (for Adam too, unlike
-        sklearn, which ignores it there).
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+            default='constant'
+        Learning-rate schedule for every minibatch solver (sklearn applies it
+        to 'sgd' only). 'cosine' anneals :math:`\\eta_e = \\eta_0 \\cdot
+        \tfrac12 (1 + \\cos(\\pi e / \text{max\\_iter}))` after epoch :math:`e`.
     learning_rate_init : float, default=0.001
         The initial learning rate of the minibatch solvers.
     power_t : float, default=0.5
@@ -658,6 +670,32 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         'adaptive', lowering the learning rate).
     max_fun : int, default=15000
         Maximum loss evaluations of L-BFGS.
+    dropout : float or array-like of float, default=0.0
+        Inverted dropout rate after each hidden activation, one for all hidden
+        layers or one per layer, in [0, 1). During training each activation is
+        kept with probability :math:`1 - p` and scaled by :math:`1/(1 - p)`;
+        prediction uses all units. Masks are drawn from ``random_state``. Not
+        available with 'lbfgs' or 'cg'.
+    batch_norm : bool, default=False
+        Make each hidden layer Dense, then batch normalization, then the
+        activation. Normalization uses the batch's sample-weighted mean and
+        biased variance with :math:`\varepsilon = 10^{-5}` and learnable
+        ``gammas_`` and ``betas_``; running statistics (momentum 0.1, unbiased
+        variance, as PyTorch's ``BatchNorm1d``) serve at prediction. With the
+        full-batch solvers the running statistics are the training set's.
+    max_grad_norm : float, default=None
+        Rescale each minibatch gradient to at most this Euclidean norm. Not
+        available with 'lbfgs' or 'cg'.
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+            'he_normal', 'lecun_normal'}, default='glorot_uniform'
+        Weight initialization. The default is sklearn's (which also draws the
+        biases); the others start the biases at zero.
+    class_weight : dict, 'balanced' or None, default=None
+        Weights of the classes, as in sklearn's linear classifiers. They
+        multiply ``sample_weight``, so the objective is that of the equivalent
+        sample weights. 'balanced' uses ``n_samples / (n_classes *
+        np.bincount(y))``, counted with the sample weights. Not for multilabel
+        targets, and 'balanced' not with ``partial_fit``.
 
     Attributes
     ----------
@@ -671,6 +709,8 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         Training loss per epoch (minibatch solvers only).
     validation_scores_ : list of float or None
         Validation accuracy per epoch with early stopping.
+    validation_loss_curve_ : list of float or None
+        Validation loss (without the L2 term) per epoch with early stopping.
     best_validation_score_ : float or None
         The best validation accuracy with early stopping.
     t_ : int
@@ -679,6 +719,12 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         ``coefs_[i]`` is the weight matrix of layer ``i``.
     intercepts_ : list of ndarray
         ``intercepts_[i]`` is the bias vector of layer ``i``.
+    gammas_, betas_ : list of ndarray
+        Batch-norm scale and shift of each hidden layer (empty without
+        ``batch_norm``).
+    running_means_, running_vars_ : list of ndarray
+        Batch-norm statistics used at prediction (empty without
+        ``batch_norm``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -979,25 +1025,31 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     """Multi-layer perceptron regressor, written from scratch in NumPy.
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`.
-    It takes the same parameters as :class:`ScratchMLPClassifier`, plus
-    ``loss``.
+    It takes the same parameters as :class:`ScratchMLPClassifier` (except
+    ``class_weight``), plus ``loss`` and ``huber_delta``.
 
     Parameters
     ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss. 'poisson' uses an exponential output and needs ``y >= 0``.
+    loss : {'squared_error', 'poisson', 'absolute_error', 'huber'}, \
+            default='squared_error'
+        The loss, averaged over samples and outputs (see
+        :mod:`sknn_scratch.nn.losses`). 'poisson' uses an exponential output
+        and needs ``y >= 0``; the others an identity output.
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+    activation : {'identity', 'logistic', 'tanh', 'relu', 'leaky_relu', 'elu', \
+            'softplus', 'gelu', 'silu'}, default='relu'
         Hidden-layer activation.
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {'lbfgs', 'cg', 'sgd', 'adam', 'adamw', 'adagrad', 'rmsprop'}, \
+            default='adam'
         The weight optimizer.
     alpha : float, default=0.0001
         Strength of the L2 penalty.
     batch_size : int or 'auto', default='auto'
         Minibatch size; 'auto' is ``min(200, n_samples)``.
-    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
-        Learning-rate schedule for the minibatch solvers.
+    learning_rate : {'constant', 'invscaling', 'adaptive', 'cosine'}, \
+            default='constant'
+        Learning-rate schedule for every minibatch solver.
     learning_rate_init : float, default=0.001
         The initial learning rate.
     power_t : float, default=0.5
@@ -1032,6 +1084,18 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         Epochs without ``tol`` improvement before stopping.
     max_fun : int, default=15000
         Maximum loss evaluations of L-BFGS.
+    dropout : float or array-like of float, default=0.0
+        Inverted dropout rate after each hidden activation, in [0, 1).
+    batch_norm : bool, default=False
+        Batch normalization before each hidden activation.
+    max_grad_norm : float, default=None
+        Rescale each minibatch gradient to at most this Euclidean norm.
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+            'he_normal', 'lecun_normal'}, default='glorot_uniform'
+        Weight initialization.
+    huber_delta : float, default=1.0
+        The threshold :math:`\\delta` of ``loss='huber'``: quadratic within
+        :math:`\\delta` of the target, linear beyond.
 
     Attributes
     ----------
@@ -1043,6 +1107,8 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         Training loss per epoch (minibatch solvers only).
     validation_scores_ : list of float or None
         Validation R^2 per epoch with early stopping.
+    validation_loss_curve_ : list of float or None
+        Validation loss (without the L2 term) per epoch with early stopping.
     best_validation_score_ : float or None
         The best validation R^2 with early stopping.
     t_ : int
@@ -1051,6 +1117,12 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         Weight matrices, one per layer.
     intercepts_ : list of ndarray
         Bias vectors, one per layer.
+    gammas_, betas_ : list of ndarray
+        Batch-norm scale and shift of each hidden layer (empty without
+        ``batch_norm``).
+    running_means_, running_vars_ : list of ndarray
+        Batch-norm statistics used at prediction (empty without
+        ``batch_norm``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
