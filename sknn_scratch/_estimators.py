@@ -18,7 +18,6 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.validation import (
@@ -862,40 +861,48 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         r"""Multiply each sample's weight by the weight of its class.
 
         The objective is then exactly that of the equivalent ``sample_weight``.
-        ``"balanced"`` weighs class :math:`c` by :math:`W / (K\, W_c)`, with
-        :math:`W_c` the weight sum of its samples, as ``compute_class_weight``.
+        ``"balanced"`` weighs class :math:`c` by :math:`W / (K\, W_c)`, where
+        :math:`W_c` is the weight sum of its samples, :math:`W` the total and
+        :math:`K` the number of classes present, as ``compute_class_weight``
+        does when every class is present. With ``partial_fit`` it is computed on
+        each call's batch. For multilabel targets only ``"balanced"`` applies,
+        label by label, and a sample's weight is the product over its labels.
         """
         if self.class_weight is None:
             return sample_weight
+        base = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
         if self._label_binarizer.y_type_.startswith("multilabel"):
-            raise ValueError(
-                "class_weight is not supported for multilabel targets; pass "
-                "sample_weight instead."
-            )
-        if self.class_weight == "balanced" and incremental:
-            raise ValueError(
-                "class_weight='balanced' cannot be used with partial_fit: one batch "
-                "does not show the class frequencies. Compute the weights on the "
-                "whole data with sklearn.utils.class_weight.compute_class_weight "
-                "and pass them as a dict."
-            )
-        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(int)
-        per_class = self._class_weights(self.classes_[index], sample_weight)
-        weights = per_class[index].astype(Y.dtype)
-        if sample_weight is not None:
-            weights *= sample_weight
+            if self.class_weight != "balanced":
+                raise ValueError(
+                    "class_weight for multilabel targets must be 'balanced' or "
+                    f"None, got {self.class_weight!r}."
+                )
+            columns = [Y[:, [k]] for k in range(Y.shape[1])]
+        else:
+            columns = [Y]
+        weights = base.astype(Y.dtype)
+        for column in columns:
+            index = column.argmax(axis=1) if column.shape[1] > 1 else column[:, 0]
+            index = index.astype(int)
+            per_class = self._class_weights(index, base, max(column.shape[1], 2))
+            weights *= per_class[index].astype(Y.dtype)
         if not weights.sum() > 0:
             raise ValueError(
-                "class_weight and sample_weight leave no sample with a positive weight."
+                "class_weight and sample_weight leave no sample with a positive "
+                "weight."
             )
         return weights
 
-    def _class_weights(self, y, sample_weight):
+    def _class_weights(self, index, sample_weight, n_classes):
+        """One weight per class, for class indices ``index`` of the samples."""
         if self.class_weight == "balanced":
-            return compute_class_weight(
-                "balanced", classes=self.classes_, y=y, sample_weight=sample_weight
-            )
-        unknown = [c for c in self.class_weight if c not in set(self.classes_)]
+            counts = np.bincount(index, weights=sample_weight, minlength=n_classes)
+            present = counts > 0
+            weights = np.ones(n_classes)
+            weights[present] = counts.sum() / (present.sum() * counts[present])
+            return weights
+        known = set(self.classes_.tolist())
+        unknown = [c for c in self.class_weight if c not in known]
         if unknown:
             raise ValueError(
                 f"class_weight has label(s) {unknown} that are not among the "
