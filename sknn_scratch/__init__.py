@@ -5,11 +5,12 @@ A drop-in replacement for scikit-learn's ``MLPClassifier`` and ``MLPRegressor``.
 
 from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
 from ._gradcheck import GradientCheck, check_gradients
-
-__version__ = "0.1.0"
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 
 __all__ = [
     "GradientCheck",
+    "InconsistentVersionWarning",
     "ScratchMLPClassifier",
     "ScratchMLPRegressor",
     "__version__",

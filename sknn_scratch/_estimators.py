@@ -27,6 +27,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._version import __version__
+from .exceptions import InconsistentVersionWarning
 from .nn.activations import ACTIVATIONS, ALIASES
 from .nn.initializers import INITIALIZERS
 from .nn.losses import get_loss
@@ -583,9 +585,21 @@ class _BaseScratchMLP(BaseEstimator):
             state["_batch_norm"] = len(self.gammas_) > 0
             for view in VIEW_ATTRIBUTES:
                 state.pop(view)
+        state["_sknn_scratch_version"] = __version__
         return state
 
     def __setstate__(self, state):
+        state = dict(state)
+        version = state.pop("_sknn_scratch_version", "pre-0.1")
+        if version != __version__:
+            warnings.warn(
+                InconsistentVersionWarning(
+                    estimator_name=type(self).__name__,
+                    current_version=__version__,
+                    original_version=version,
+                ),
+                stacklevel=2,
+            )
         super().__setstate__(state)
         if "_params" in state:
             self._bind_views()
@@ -888,8 +902,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             weights *= per_class[index].astype(Y.dtype)
         if not weights.sum() > 0:
             raise ValueError(
-                "class_weight and sample_weight leave no sample with a positive "
-                "weight."
+                "class_weight and sample_weight leave no sample with a positive weight."
             )
         return weights
 
