@@ -57,11 +57,13 @@ class Workspace:
 
     def buffer(self, key, n, width):
         """Return an ``(n, width)`` view of the buffer called ``key``."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape[0] < n:
+        # A step asks for the same few views every time: keep them, because
+        # for small networks Python and NumPy call overhead is the cost.
+        view = self._buffers.get((key, n))
+        if view is None or view.shape[1] != width:
             buf = np.empty((max(n, self.n_rows), width), self.dtype)
-            self._buffers[key] = buf
-        return buf[:n]
+            view = self._buffers[(key, n)] = buf[:n]
+        return view
 
 
 def _matmul_into(A, W, out):
@@ -90,10 +92,20 @@ class Dense:
         self.index, self.n_in, self.n_out = index, n_in, n_out
         self.w = slice(w_start, w_start + n_in * n_out)
         self.b = slice(b_start, b_start + n_out)
+        self._views = {}
 
     def views(self, vector):
         """Return the ``(W, b)`` views of a flat vector."""
-        return vector[self.w].reshape(self.n_in, self.n_out), vector[self.b]
+        # Training passes the same parameter and gradient vectors at every
+        # step; remember their views (keyed by identity, holding the vector).
+        cached = self._views.get(id(vector))
+        if cached is not None and cached[0] is vector:
+            return cached[1]
+        views = vector[self.w].reshape(self.n_in, self.n_out), vector[self.b]
+        if len(self._views) > 4:
+            self._views.clear()
+        self._views[id(vector)] = (vector, views)
+        return views
 
     def forward(self, params, X, ws, ctx):
         """Compute :math:`X W + b`, keeping ``X`` for the backward pass."""
@@ -111,9 +123,10 @@ class Dense:
         X = ws.cache[self]
         _matmul_into(X.T, dZ, dW)
         if ctx.alpha:
-            dW += ctx.alpha * W
+            penalty = ws.buffer((self, "penalty"), self.n_in, self.n_out)
+            dW += np.multiply(W, ctx.alpha, out=penalty)
         dW /= ctx.weight_sum
-        np.sum(dZ, axis=0, out=db)
+        np.add.reduce(dZ, axis=0, out=db)
         db /= ctx.weight_sum
         if not need_input_grad:
             return None

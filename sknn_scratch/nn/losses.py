@@ -70,6 +70,14 @@ class Loss:
         return replace(self, options={**self.options, **options})
 
 
+def _mean_over_samples(terms, sample_weight):
+    """Weighted mean of each column: ``np.average(terms, axis=0)``, minus overhead."""
+    if sample_weight is None:
+        return np.add.reduce(terms, axis=0) / terms.shape[0]
+    weighted = np.multiply(terms, sample_weight[:, np.newaxis])
+    return np.add.reduce(weighted, axis=0) / np.add.reduce(sample_weight)
+
+
 def _clip_probabilities(P):
     eps = np.finfo(P.dtype).eps
     return np.clip(P, eps, 1 - eps)
@@ -82,7 +90,7 @@ def squared_error(Y, P, sample_weight=None):
 
         \ell_i = \frac{1}{2 K} \sum_{k=1}^{K} (p_{ik} - y_{ik})^2
     """
-    return float(0.5 * np.average((Y - P) ** 2, weights=sample_weight, axis=0).mean())
+    return float(0.5 * _mean_over_samples((Y - P) ** 2, sample_weight).mean())
 
 
 def squared_error_delta(Y, P, out):
@@ -114,7 +122,7 @@ def log_loss(Y, P, sample_weight=None):
     sklearn does, so that a confident mistake costs a large finite amount.
     """
     P = _clip_probabilities(P)
-    return float(-np.average(xlogy(Y, P), weights=sample_weight, axis=0).sum())
+    return float(-_mean_over_samples(xlogy(Y, P), sample_weight).sum())
 
 
 def binary_log_loss(Y, P, sample_weight=None):
@@ -127,7 +135,7 @@ def binary_log_loss(Y, P, sample_weight=None):
     """
     P = _clip_probabilities(P)
     terms = xlogy(Y, P) + xlogy(1 - Y, 1 - P)
-    return float(-np.average(terms, weights=sample_weight, axis=0).sum())
+    return float(-_mean_over_samples(terms, sample_weight).sum())
 
 
 def poisson(Y, P, sample_weight=None):
@@ -141,7 +149,7 @@ def poisson(Y, P, sample_weight=None):
     With :math:`p = e^z` its derivative is :math:`p - y`.
     """
     terms = xlogy(Y, Y / P) - Y + P
-    return float(np.average(terms, weights=sample_weight, axis=0).sum())
+    return float(_mean_over_samples(terms, sample_weight).sum())
 
 
 def absolute_error(Y, P, sample_weight=None):
@@ -151,7 +159,7 @@ def absolute_error(Y, P, sample_weight=None):
 
         \ell_i = \frac{1}{K} \sum_k |p_{ik} - y_{ik}|
     """
-    return float(np.average(np.abs(Y - P), weights=sample_weight, axis=0).mean())
+    return float(_mean_over_samples(np.abs(Y - P), sample_weight).mean())
 
 
 def absolute_error_delta(Y, P, out):
@@ -178,7 +186,7 @@ def huber(Y, P, sample_weight=None, delta=1.0):
     """
     r = np.abs(P - Y)
     terms = np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
-    return float(np.average(terms, weights=sample_weight, axis=0).mean())
+    return float(_mean_over_samples(terms, sample_weight).mean())
 
 
 def huber_delta(Y, P, out, delta=1.0):
