@@ -19,7 +19,11 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.multiclass import type_of_target, unique_labels
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
 from sklearn.utils.validation import (
     check_array,
     check_is_fitted,
@@ -27,6 +31,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._callbacks import CallbackSupportMixin, FitReporter
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
 from .nn.activations import ACTIVATIONS, ALIASES
@@ -50,6 +55,9 @@ FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 MIN_VALIDATION_SAMPLES = 10
 """Below this many validation samples, early stopping uses the training loss."""
 
+CALLBACK_ATTRIBUTE_PREFIXES = ("_skl_callbacks", "_callback", "_parent_callback")
+"""Attributes set by sklearn's callback machinery, which fit must not back up."""
+
 REGRESSION_LOSSES = ("squared_error", "poisson", "absolute_error", "huber")
 
 VIEW_ATTRIBUTES = (
@@ -70,7 +78,7 @@ OUTPUT_TO_LOSS = {
 }
 
 
-class _BaseScratchMLP(BaseEstimator):
+class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     """Shared machinery of the two estimators. Not for direct use."""
 
     _parameter_constraints: dict = {
@@ -164,10 +172,19 @@ class _BaseScratchMLP(BaseEstimator):
             self._initialize(network, rng, X.dtype)
         else:
             self._check_architecture(network)
-        if self.solver in FULL_BATCH_SOLVERS:
-            self._fit_full_batch(network, X, Y, sample_weight)
+        full_batch = self.solver in FULL_BATCH_SOLVERS
+        reporter = FitReporter(
+            self, X, y, sample_weight,
+            max_subtasks=self.max_iter + 1 if full_batch else self.max_iter,
+            task_name="iteration" if full_batch else "epoch",
+        )  # fmt: skip
+        if full_batch:
+            self._fit_full_batch(network, X, Y, sample_weight, reporter)
         else:
-            self._fit_minibatch(network, X, Y, sample_weight, rng, incremental)
+            self._fit_minibatch(
+                network, X, Y, sample_weight, rng, incremental, reporter
+            )
+        reporter.end_fit()
         if not np.isfinite(self._params).all():
             raise DivergenceError(
                 f"The solver produced non-finite weights. {DIVERGENCE_ADVICE}"
@@ -309,7 +326,15 @@ class _BaseScratchMLP(BaseEstimator):
 
     # ------------------------------------------------------------ the solvers
 
-    def _fit_full_batch(self, network, X, Y, sample_weight):
+    def _fit_full_batch(self, network, X, Y, sample_weight, reporter):
+        def end_iteration(x):
+            # Report the accepted iterate, not a line-search trial point.
+            self._params[...] = x
+            stop = reporter.end_iteration()
+            reporter.begin_iteration()
+            return stop
+
+        reporter.begin_iteration()
         result = fit_full_batch(
             network,
             self._params,
@@ -322,6 +347,7 @@ class _BaseScratchMLP(BaseEstimator):
             tol=self.tol,
             max_fun=self.max_fun,
             verbose=bool(self.verbose),
+            end_iteration=end_iteration,
         )
         if network.norms:
             network.set_running_stats(self._params, self._stats, X, sample_weight)
@@ -332,7 +358,8 @@ class _BaseScratchMLP(BaseEstimator):
                 f"The training loss became non-finite ({self.loss_}). "
                 f"{DIVERGENCE_ADVICE}"
             )
-        if result.status != 0:
+        stopped_by_callback = "StopIteration" in str(result.message)
+        if result.status != 0 and not stopped_by_callback:
             message = (
                 f"{self.solver} failed to converge after {self.n_iter_} iteration(s) "
                 f"(status={result.status}):\n{result.message}\n"
@@ -344,7 +371,7 @@ class _BaseScratchMLP(BaseEstimator):
                 )
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
-    def _fit_minibatch(self, network, X, Y, sample_weight, rng, incremental):
+    def _fit_minibatch(self, network, X, Y, sample_weight, rng, incremental, reporter):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer(network)
             self._optimizer.init_state(self._params)
@@ -385,7 +412,10 @@ class _BaseScratchMLP(BaseEstimator):
         fit_loop(
             trainer,
             self.max_iter,
-            lambda loss: self._end_epoch(loss, X.shape[0], validation, incremental),
+            lambda loss: self._end_epoch(
+                loss, X.shape[0], validation, incremental, reporter
+            ),
+            begin_epoch=reporter.begin_iteration,
         )
         if validation is not None:
             np.copyto(self._params, self._best_params)
@@ -453,8 +483,8 @@ class _BaseScratchMLP(BaseEstimator):
         validation = (val[0], self._decode_targets(val[1]), weight_val, val[1])
         return train[0], train[1], weight_train, validation
 
-    def _end_epoch(self, loss, n_samples, validation, incremental):
-        """Record an epoch, apply the stopping rule; return True to stop."""
+    def _end_epoch(self, loss, n_samples, validation, incremental, reporter):
+        """Record an epoch, apply the stopping rules; return True to stop."""
         self.n_iter_ += 1
         self.loss_ = loss
         self.t_ += n_samples
@@ -463,6 +493,10 @@ class _BaseScratchMLP(BaseEstimator):
             print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
         self._update_no_improvement_count(validation)
         self._schedule.epoch_end(self.t_)
+        if reporter.end_iteration():
+            if self.verbose:
+                print("A callback asked to stop. Stopping.")
+            return True
         if self._no_improvement_count > self.n_iter_no_change:
             what = "Validation score" if validation is not None else "Training loss"
             message = (
@@ -556,9 +590,27 @@ class _BaseScratchMLP(BaseEstimator):
 
     # ------------------------------------------------- state, pickling, tags
 
+    def _snapshot_attributes(self):
+        """Copies of the weights, for a callback's ``fitted_estimator``."""
+        params, stats = self._current_params()
+        params, stats = params.copy(), stats.copy()
+        network = self._structure()
+        views = [
+            *network.unpack(params),
+            *network.unpack_norm(params),
+            *network.unpack_stats(stats),
+        ]
+        named = dict(zip(VIEW_ATTRIBUTES, views, strict=True))
+        return {"_params": params, "_stats": stats, **named}
+
     def _fitted_keys(self):
+        """Attributes that fit sets: not parameters, and not the callback wiring."""
         params = self._get_param_names()
-        return [k for k in vars(self) if k not in params]
+        return [
+            k
+            for k in vars(self)
+            if k not in params and not k.startswith(CALLBACK_ATTRIBUTE_PREFIXES)
+        ]
 
     def _save_fitted_state(self):
         if hasattr(self, "_params"):
@@ -849,6 +901,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
         if not hasattr(self, "classes_") or not (self.warm_start or incremental):
             self._label_binarizer = LabelBinarizer().fit(y)
             self.classes_ = self._label_binarizer.classes_

@@ -222,12 +222,13 @@ def clip_by_norm(grad, max_norm):
         grad *= max_norm / norm
 
 
-def fit_loop(trainer, max_epochs, end_epoch):
+def fit_loop(trainer, max_epochs, end_epoch, begin_epoch=None):
     """Run up to ``max_epochs`` epochs, asking ``end_epoch(loss)`` after each.
 
-    ``end_epoch`` returns ``True`` to stop. A ``KeyboardInterrupt`` during an
-    epoch rolls that epoch back, warns, and ends training, so the model is the
-    one of the last completed epoch.
+    ``end_epoch`` returns ``True`` to stop; ``begin_epoch()``, if given, is
+    called before each epoch. A ``KeyboardInterrupt`` during an epoch rolls that
+    epoch back, warns, and ends training, so the model is the one of the last
+    completed epoch.
 
     Returns
     -------
@@ -236,6 +237,8 @@ def fit_loop(trainer, max_epochs, end_epoch):
     """
     for _ in range(max_epochs):
         snapshot = trainer.snapshot()
+        if begin_epoch is not None:
+            begin_epoch()
         try:
             # Overflow shows up as a non-finite loss, which train_step turns
             # into a DivergenceError with advice: NumPy's warnings would be noise.
@@ -263,12 +266,14 @@ def fit_full_batch(
     tol,
     max_fun=15000,
     verbose=False,
+    end_iteration=None,
 ):
     """Minimize the full-batch objective with a scipy solver, updating ``params``.
 
     The computation stays in ``params.dtype``: scipy's float64 iterate is copied
     into ``params`` before each evaluation, and only the returned gradient is
-    cast to float64 for scipy.
+    cast to float64 for scipy. A ``KeyboardInterrupt`` ends the solve with a
+    warning at the last completed iteration.
 
     Parameters
     ----------
@@ -290,6 +295,9 @@ def fit_full_batch(
         Limit on objective evaluations (L-BFGS-B only).
     verbose : bool, default=False
         Print the loss after every iteration.
+    end_iteration : callable, default=None
+        ``end_iteration(x)`` after each iteration with its float64 iterate;
+        returning ``True`` stops the solver there.
 
     Returns
     -------
@@ -308,25 +316,40 @@ def fit_full_batch(
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
         options["maxfun"] = max_fun
-    callback = _verbose_callback() if verbose else None
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        result = scipy.optimize.minimize(
-            objective,
-            params.astype(np.float64),
-            method=method,
-            jac=True,
-            options=options,
-            callback=callback,
-        )
+    progress = _Progress(verbose, end_iteration, params.astype(np.float64))
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            result = scipy.optimize.minimize(
+                objective,
+                progress.x.copy(),
+                method=method,
+                jac=True,
+                options=options,
+                callback=progress,
+            )
+    except KeyboardInterrupt:
+        warnings.warn("Training interrupted by user.", stacklevel=2)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss = objective(progress.x)[0]
+        result = scipy.optimize.OptimizeResult(
+            x=progress.x, fun=loss, nit=progress.iteration, status=99,
+            success=False, message="Interrupted by the user.",
+        )  # fmt: skip
     params[...] = result.x
     return result
 
 
-def _verbose_callback():
-    iteration = [0]
+class _Progress:
+    """scipy's per-iteration callback: keeps the last iterate, prints, may stop."""
 
-    def callback(intermediate_result):
-        iteration[0] += 1
-        print(f"Iteration {iteration[0]}, loss = {intermediate_result.fun:.8f}")
+    def __init__(self, verbose, end_iteration, x0):
+        self.verbose, self.end_iteration = verbose, end_iteration
+        self.iteration, self.x = 0, x0
 
-    return callback
+    def __call__(self, intermediate_result):
+        self.iteration += 1
+        self.x = np.array(intermediate_result.x, dtype=np.float64)
+        if self.verbose:
+            print(f"Iteration {self.iteration}, loss = {intermediate_result.fun:.8f}")
+        if self.end_iteration is not None and self.end_iteration(self.x):
+            raise StopIteration

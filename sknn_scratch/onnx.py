@@ -1,0 +1,406 @@
+r"""Export fitted sknn_scratch models to ONNX.
+
+Importing this module registers converters for
+:class:`~sknn_scratch.ScratchMLPClassifier` and
+:class:`~sknn_scratch.ScratchMLPRegressor` with
+`skl2onnx <https://onnx.ai/sklearn-onnx/>`_, so that ``skl2onnx.to_onnx`` and
+``skl2onnx.convert_sklearn`` accept them, alone or as a step of a
+:class:`~sklearn.pipeline.Pipeline`. :func:`to_onnx` is a thin wrapper that
+does the import for you and exports float32 models.
+
+It needs ``skl2onnx`` and ``onnx`` (the ``onnx`` extra:
+``pip install "sknn-scratch[onnx]"``); ``onnxruntime`` runs the exported models.
+
+The exported graph is the inference network:
+
+- each layer is a ``MatMul`` and an ``Add``, then its activation;
+- batch normalization is folded into the ``Dense`` layer before it, since at
+  inference it is an affine map with the running statistics:
+
+  .. math::
+
+      W' = W \operatorname{diag}(s), \quad b' = (b - \mu)\, s + \beta, \quad
+      s = \frac{\gamma}{\sqrt{\sigma^2 + \varepsilon}};
+
+- dropout, the identity at inference, is left out;
+- ``gelu`` is the exact :math:`z\,\Phi(z)` through the ``Erf`` operator and
+  ``silu`` is :math:`z\,\sigma(z)`; the other activations are single operators.
+
+The graph computes in the input's precision (float32, or float64 for a float64
+input), with the weights cast to it. In a float64 graph, ``gelu``'s ``Erf`` is
+still evaluated in float32, as onnxruntime has no float64 ``Erf``.
+
+Classifiers have two outputs, ``label`` and ``probabilities``. The
+probabilities are a plain ``(n_samples, n_classes)`` tensor, as
+``predict_proba`` returns them, and not the list of dictionaries (``ZipMap``)
+that skl2onnx gives other classifiers by default, also inside a pipeline; pass
+``options={"zipmap": True}`` to get one. The labels are int64 for integer or
+boolean classes, strings for string classes and float64 for float classes; a
+multilabel classifier's ``label`` is the ``(n_samples, n_labels)`` int64
+indicator matrix that ``predict`` returns. Regressors have one output,
+``variable``, of shape ``(n_samples, n_outputs)``: ``(n_samples, 1)`` for a
+single output, as for every skl2onnx regressor.
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as ort
+>>> from sknn_scratch import ScratchMLPClassifier
+>>> from sknn_scratch.onnx import to_onnx
+>>> X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=np.float32)
+>>> clf = ScratchMLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs",
+...                            random_state=0).fit(X, [0, 1, 1, 0])
+>>> onx = to_onnx(clf, X)
+>>> session = ort.InferenceSession(onx.SerializeToString(),
+...                                providers=["CPUExecutionProvider"])
+>>> label, proba = session.run(None, {"X": X})
+>>> bool((label == clf.predict(X)).all())
+True
+>>> bool(np.allclose(proba, clf.predict_proba(X), atol=1e-5))
+True
+"""
+
+import numpy as np
+
+try:
+    import onnx
+    from skl2onnx import (
+        get_model_alias,
+        update_registered_converter,
+        update_registered_parser,
+    )
+    from skl2onnx import to_onnx as _skl2onnx_to_onnx
+    from skl2onnx._parse import _parse_sklearn_classifier, sklearn_parsers_map
+    from skl2onnx.common.data_types import (
+        DoubleTensorType,
+        FloatTensorType,
+        Int64TensorType,
+        StringTensorType,
+    )
+    from skl2onnx.common.utils import check_input_and_output_numbers
+except ImportError as error:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "sknn_scratch.onnx needs skl2onnx and onnx; install them with "
+        '`pip install "sknn-scratch[onnx]"` (and onnxruntime to run the models).'
+    ) from error
+
+from sklearn.pipeline import Pipeline
+
+from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
+from .nn.activations import ALIASES
+from .nn.layers import BatchNorm
+
+__all__ = ["to_onnx"]
+
+_SQRT_HALF = 0.7071067811865476
+
+_TensorProto = onnx.TensorProto
+_PROTO = {np.float32: _TensorProto.FLOAT, np.float64: _TensorProto.DOUBLE}
+_TENSOR_TYPE = {np.float32: FloatTensorType, np.float64: DoubleTensorType}
+
+
+def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
+    """Export a fitted estimator or pipeline to an ONNX model.
+
+    Parameters
+    ----------
+    model : estimator or Pipeline
+        A fitted :class:`~sknn_scratch.ScratchMLPClassifier`,
+        :class:`~sknn_scratch.ScratchMLPRegressor`, or any pipeline or
+        meta-estimator that skl2onnx can convert around one.
+    X_sample : array-like or DataFrame
+        A few rows of input, used only for the input's type and width. Arrays
+        are cast to float32, so the model has one float32 input named ``X``
+        with a dynamic batch dimension; DataFrames are passed on as they are
+        (skl2onnx then makes one input per column).
+    **kwargs
+        Passed to :func:`skl2onnx.to_onnx`, for example ``target_opset`` or
+        ``options``.
+
+    Returns
+    -------
+    onnx.ModelProto
+        The model. Classifiers output ``label`` and ``probabilities`` (a plain
+        2-D tensor, no ``ZipMap``); regressors output ``variable``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sknn_scratch import ScratchMLPRegressor
+    >>> X = np.linspace(-1, 1, 20).reshape(-1, 1)
+    >>> reg = ScratchMLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs",
+    ...                           random_state=0).fit(X, X.ravel() ** 2)
+    >>> onx = to_onnx(reg, X[:1])
+    >>> [node.name for node in onx.graph.output]
+    ['variable']
+    """
+    if not hasattr(X_sample, "columns"):
+        X_sample = np.asarray(X_sample, dtype=np.float32)
+    return _skl2onnx_to_onnx(model, X_sample, **kwargs)
+
+
+# ----------------------------------------------------------------- the graph
+
+
+class _Graph:
+    """Adds initializers and nodes to an skl2onnx container in one dtype."""
+
+    def __init__(self, scope, container, dtype):
+        self.scope, self.container = scope, container
+        self.dtype = np.dtype(dtype)
+        self.proto = _PROTO[self.dtype.type]
+
+    def const(self, value, name="const", proto=None):
+        value = np.asarray(value)
+        if proto is None:
+            proto, value = self.proto, value.astype(self.dtype)
+        tensor_name = self.scope.get_unique_variable_name(name)
+        content = value.ravel()
+        if proto == _TensorProto.STRING:
+            content = [str(v).encode("utf-8") for v in content]
+        self.container.add_initializer(tensor_name, proto, value.shape, content)
+        return tensor_name
+
+    def node(self, op_type, inputs, output=None, op_domain="", **attrs):
+        if output is None:
+            output = self.scope.get_unique_variable_name(op_type.lower())
+        self.container.add_node(
+            op_type,
+            inputs,
+            output,
+            op_domain=op_domain,
+            name=self.scope.get_unique_operator_name(op_type),
+            **attrs,
+        )
+        return output
+
+
+def _gelu(g, Z):
+    # z * Phi(z) with Phi(z) = (1 + erf(z / sqrt 2)) / 2: the exact GELU.
+    scaled = g.node("Mul", [Z, g.const(_SQRT_HALF)])
+    if g.proto == _TensorProto.DOUBLE:
+        # onnxruntime has no float64 Erf: evaluate it in float32.
+        scaled = g.node("Cast", [scaled], to=_TensorProto.FLOAT)
+        erf = g.node("Cast", [g.node("Erf", [scaled])], to=_TensorProto.DOUBLE)
+    else:
+        erf = g.node("Erf", [scaled])
+    cdf = g.node("Mul", [g.node("Add", [erf, g.const(1.0)]), g.const(0.5)])
+    return g.node("Mul", [Z, cdf])
+
+
+HIDDEN_ACTIVATIONS = {
+    "identity": lambda g, Z: Z,
+    "logistic": lambda g, Z: g.node("Sigmoid", [Z]),
+    "tanh": lambda g, Z: g.node("Tanh", [Z]),
+    "relu": lambda g, Z: g.node("Relu", [Z]),
+    "leaky_relu": lambda g, Z: g.node("LeakyRelu", [Z], alpha=0.01),
+    "elu": lambda g, Z: g.node("Elu", [Z], alpha=1.0),
+    "softplus": lambda g, Z: g.node("Softplus", [Z]),
+    "gelu": _gelu,
+    "silu": lambda g, Z: g.node("Mul", [Z, g.node("Sigmoid", [Z])]),
+}
+"""ONNX subgraphs of the hidden activations, by the names of
+:data:`sknn_scratch.nn.activations.ACTIVATIONS`."""
+
+OUTPUT_ACTIVATIONS = {
+    "identity": lambda g, Z: Z,
+    "logistic": lambda g, Z: g.node("Sigmoid", [Z]),
+    "softmax": lambda g, Z: g.node("Softmax", [Z], axis=1),
+    "exp": lambda g, Z: g.node("Exp", [Z]),
+}
+"""ONNX subgraphs of the output activations, by ``out_activation_``."""
+
+
+def _inference_layers(model):
+    """Yield ``(W, b)`` of each Dense layer, with batch norm folded in."""
+    n_hidden = len(model.coefs_) - 1
+    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
+        W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
+        if i < n_hidden and len(model.gammas_) > 0:
+            var = np.asarray(model.running_vars_[i], np.float64)
+            scale = model.gammas_[i] / np.sqrt(var + BatchNorm.eps)
+            W = W * scale
+            b = (b - model.running_means_[i]) * scale + model.betas_[i]
+        yield W, b
+
+
+def _hidden_activation(model):
+    name = ALIASES.get(model.activation, model.activation)
+    if name not in HIDDEN_ACTIVATIONS:
+        raise NotImplementedError(
+            f"No ONNX export for activation {model.activation!r}; expected one of "
+            f"{sorted(HIDDEN_ACTIVATIONS)}."
+        )
+    return HIDDEN_ACTIVATIONS[name]
+
+
+def _forward(g, model, X):
+    """Add the network to the graph; return the name of its output."""
+    activation = _hidden_activation(model)
+    layers = list(_inference_layers(model))
+    A = X
+    for i, (W, b) in enumerate(layers):
+        Z = g.node("Add", [g.node("MatMul", [A, g.const(W, "coef")]), g.const(b)])
+        A = activation(g, Z) if i < len(layers) - 1 else Z
+    return OUTPUT_ACTIVATIONS[model.out_activation_](g, A)
+
+
+def _input_dtype(operator):
+    # float64 inputs keep the graph in float64; anything else computes in float32
+    double = all(isinstance(v.type, DoubleTensorType) for v in operator.inputs)
+    return np.float64 if double else np.float32
+
+
+def _graph_and_input(scope, operator, container):
+    """Start the graph; return it and the input as one matrix in its dtype.
+
+    Several inputs (one per column of a DataFrame) are concatenated.
+    """
+    g = _Graph(scope, container, _input_dtype(operator))
+    columns = []
+    for variable in operator.inputs:
+        column = variable.full_name
+        if _TENSOR_TYPE[g.dtype.type] is not type(variable.type):
+            column = g.node("Cast", [column], to=g.proto)
+        columns.append(column)
+    if len(columns) == 1:
+        return g, columns[0]
+    return g, g.node("Concat", columns, axis=1)
+
+
+# ------------------------------------------------------ classifier converter
+
+
+def _is_multilabel(model):
+    return model.out_activation_ == "logistic" and model.n_outputs_ > 1
+
+
+def _labels(owner, model):
+    """Return the exported class labels, their tensor type and their proto dtype.
+
+    ``owner`` (the scope or the container) holds the conversion options. With
+    skl2onnx's ``nocl`` option, and for multilabel models, the labels are the
+    class indices.
+    """
+    classes = np.asarray(model.classes_)
+    if _is_multilabel(model) or owner.get_options(model, {"nocl": False})["nocl"]:
+        classes = np.arange(len(classes))
+    if classes.dtype.kind in "iub":
+        return classes.astype(np.int64), Int64TensorType, _TensorProto.INT64
+    if classes.dtype.kind == "f":
+        return classes.astype(np.float64), DoubleTensorType, _TensorProto.DOUBLE
+    return classes.astype(str), StringTensorType, _TensorProto.STRING
+
+
+def _parse_classifier(scope, model, inputs, custom_parsers=None):
+    """Declare ``label`` and ``probabilities``, with no ZipMap unless asked."""
+    options = scope.get_options(model, {"zipmap": False})
+    if options["zipmap"] is not False:
+        if _is_multilabel(model):
+            raise ValueError("A multilabel classifier cannot be exported with ZipMap.")
+        return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
+    operator = scope.declare_local_operator(get_model_alias(type(model)), model)
+    operator.inputs = inputs
+    label = scope.declare_local_variable("label", _labels(scope, model)[1]())
+    proba = scope.declare_local_variable("probabilities", FloatTensorType())
+    operator.outputs.extend([label, proba])
+    return operator.outputs
+
+
+def _wrap_pipeline_parser(parse_pipeline):
+    """Make pipelines ask our classifier steps for no ZipMap by default.
+
+    skl2onnx's pipeline parser gives every classifier step the pipeline's
+    ``zipmap`` option, ``True`` unless set, when no option names the step.
+    This wrapper gives our classifiers ``False`` instead, then delegates.
+    """
+    if getattr(parse_pipeline, "_sknn_scratch", False):
+        return parse_pipeline
+
+    def parse(scope, model, inputs, custom_parsers=None):
+        for _, step in model.steps:
+            named = scope.options is not None and (
+                id(step) in scope.options or type(step) in scope.options
+            )
+            if isinstance(step, ScratchMLPClassifier) and not named:
+                scope.add_options(id(step), scope.get_options(model, {"zipmap": False}))
+        return parse_pipeline(scope, model, inputs, custom_parsers=custom_parsers)
+
+    parse._sknn_scratch = True
+    return parse
+
+
+def _classifier_shapes(operator):
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=2
+    )
+    model = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    label_type = _labels(operator.scope_inst, model)[1]
+    if _is_multilabel(model):
+        operator.outputs[0].type = label_type([n_samples, model.n_outputs_])
+    else:
+        operator.outputs[0].type = label_type([n_samples])
+    proba_type = _TENSOR_TYPE[_input_dtype(operator)]
+    operator.outputs[1].type = proba_type([n_samples, len(model.classes_)])
+
+
+def _convert_classifier(scope, operator, container):
+    model = operator.raw_operator
+    g, X = _graph_and_input(scope, operator, container)
+    P = _forward(g, model, X)
+    label, proba = (v.full_name for v in operator.outputs)
+    if model.out_activation_ == "softmax":
+        g.node("Identity", [P], proba)
+        index = g.node("ArgMax", [P], axis=1, keepdims=0)
+    else:
+        # LabelBinarizer's threshold: a label is on when p > 0.5.
+        positive = g.node("Greater", [P, g.const(0.5)])
+        index = g.node("Cast", [positive], to=_TensorProto.INT64)
+        if _is_multilabel(model):
+            g.node("Identity", [P], proba)
+            g.node("Identity", [index], label)
+            return
+        g.node("Concat", [g.node("Sub", [g.const(1.0), P]), P], proba, axis=1)
+        index = g.node("Reshape", [index, g.const([-1], proto=_TensorProto.INT64)])
+    classes, _, proto = _labels(container, model)
+    g.node("Gather", [g.const(classes, "classes", proto), index], label, axis=0)
+
+
+# ------------------------------------------------------- regressor converter
+
+
+def _regressor_shapes(operator):
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=1
+    )
+    model = operator.raw_operator
+    n_samples = operator.inputs[0].get_first_dimension()
+    out_type = _TENSOR_TYPE[_input_dtype(operator)]
+    operator.outputs[0].type = out_type([n_samples, model.n_outputs_])
+
+
+def _convert_regressor(scope, operator, container):
+    g, X = _graph_and_input(scope, operator, container)
+    g.node(
+        "Identity",
+        [_forward(g, operator.raw_operator, X)],
+        operator.outputs[0].full_name,
+    )
+
+
+update_registered_converter(
+    ScratchMLPClassifier,
+    "SknnScratchMLPClassifier",
+    _classifier_shapes,
+    _convert_classifier,
+    parser=_parse_classifier,
+    options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+)
+update_registered_converter(
+    ScratchMLPRegressor,
+    "SknnScratchMLPRegressor",
+    _regressor_shapes,
+    _convert_regressor,
+)
+update_registered_parser(Pipeline, _wrap_pipeline_parser(sklearn_parsers_map[Pipeline]))
