@@ -183,8 +183,16 @@ def softmax(Z, out):
 
 
 def exp(Z, out):
-    r"""Exponential, :math:`f(z) = e^z`: the inverse of the Poisson log link."""
-    return np.exp(Z, out=out)
+    r"""Exponential, :math:`f(z) = e^z`: the inverse of the Poisson log link.
+
+    :math:`z` is clipped to :math:`\pm\log(\text{largest float}) / 2` first, so
+    that neither :math:`e^z` nor the loss's :math:`y / e^z` can overflow; in
+    float64 that is :math:`|z| \le 354`, where the prediction is already
+    :math:`10^{153}`.
+    """
+    limit = 0.5 * float(np.log(np.finfo(Z.dtype).max))
+    np.clip(Z, -limit, limit, out=out)
+    return np.exp(out, out=out)
 
 
 ACTIVATIONS = {
