@@ -9,8 +9,10 @@ import copy
 import math
 import warnings
 from numbers import Integral, Real
+from typing import TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -48,6 +50,8 @@ from .nn.training import (
     fit_full_batch,
     fit_loop,
 )
+
+Self = TypeVar("Self", bound="_BaseScratchMLP")
 
 FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 """Full-batch solvers and their :func:`scipy.optimize.minimize` method."""
@@ -123,7 +127,9 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     # ------------------------------------------------------------------ fit flow
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -979,7 +985,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
     def _decode_targets(self, Y):
         return self._label_binarizer.inverse_transform(Y)
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron classifier.
 
         Parameters
@@ -1001,7 +1007,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             y_pred = y_pred.ravel()
         return self._label_binarizer.inverse_transform(y_pred)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> np.ndarray:
         """Probability estimates.
 
         Parameters
@@ -1021,7 +1027,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             return np.vstack([1 - y_pred, y_pred]).T
         return y_pred
 
-    def predict_log_proba(self, X):
+    def predict_log_proba(self, X: ArrayLike) -> np.ndarray:
         """Return the log of the probability estimates.
 
         Parameters
@@ -1039,7 +1045,13 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None, classes=None):
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_weight: ArrayLike | None = None,
+        classes: ArrayLike | None = None,
+    ) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters
@@ -1333,7 +1345,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     def _decode_targets(self, Y):
         return Y.ravel() if Y.shape[1] == 1 else Y
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> np.ndarray:
         """Predict using the multi-layer perceptron model.
 
         Parameters
@@ -1355,7 +1367,9 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
+    def partial_fit(
+        self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None
+    ) -> Self:
         """Update the model with a single epoch over the given data.
 
         Parameters

@@ -4,6 +4,8 @@ import copy
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
 from .nn.gradcheck import numerical_gradient, relative_error
@@ -40,7 +42,14 @@ class GradientCheck:
     numeric: np.ndarray = None
 
 
-def check_gradients(estimator, X, y, sample_weight=None, *, eps=1e-6):
+def check_gradients(
+    estimator: BaseEstimator,
+    X: ArrayLike,
+    y: ArrayLike,
+    sample_weight: ArrayLike | None = None,
+    *,
+    eps: float = 1e-6,
+) -> GradientCheck:
     r"""Compare backpropagation's gradient with central differences.
 
     The objective is the one the estimator minimizes on ``(X, y)`` as a single
