@@ -1,0 +1,259 @@
+"""ONNX export: onnxruntime reproduces ``predict`` and ``predict_proba``.
+
+Every case fits a tiny float32 model, exports it, runs it with onnxruntime on
+float32 input and compares with the estimator at 1e-4. Labels must be equal.
+"""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch.nn.activations import ACTIVATIONS, ALIASES
+
+onnx = pytest.importorskip("onnx")
+skl2onnx = pytest.importorskip("skl2onnx")
+ort = pytest.importorskip("onnxruntime")
+sknn_onnx = pytest.importorskip("sknn_scratch.onnx")
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+ACTIVATION_NAMES = sorted(ACTIVATIONS) + sorted(ALIASES)
+TASKS = ["binary", "multiclass", "multilabel", "regression", "multioutput", "poisson"]
+ATOL = RTOL = 1e-4
+
+
+def _data(task, seed=0):
+    """Small float32 problems; multiclass labels are strings, binary ones ints."""
+    rng = np.random.default_rng(seed)
+    if task == "multilabel":
+        X, y = make_multilabel_classification(
+            n_samples=80, n_features=5, n_classes=3, random_state=seed
+        )
+        return X.astype(np.float32) / 4, y
+    if task in ("binary", "multiclass"):
+        n_classes = 2 if task == "binary" else 3
+        X, y = make_classification(
+            n_samples=80, n_features=5, n_informative=3, n_redundant=0,
+            n_classes=n_classes, random_state=seed,
+        )  # fmt: skip
+        labels = np.array([3, 7]) if task == "binary" else np.array(["a", "b", "c"])
+        return X.astype(np.float32), labels[y]
+    X = rng.normal(size=(80, 5)).astype(np.float32)
+    Y = X[:, :3] @ rng.normal(size=(3, 3)) + 0.1 * rng.normal(size=(80, 3))
+    if task == "regression":
+        return X, Y[:, 0]
+    if task == "poisson":
+        return X, rng.poisson(np.exp(0.5 * Y[:, 0])).astype(np.float32)
+    return X, Y
+
+
+def _estimator(task, **params):
+    params = {"hidden_layer_sizes": (6, 4), "max_iter": 30, "random_state": 0, **params}
+    if task in ("binary", "multiclass", "multilabel"):
+        return ScratchMLPClassifier(**params)
+    if task == "poisson":
+        params["loss"] = "poisson"
+    return ScratchMLPRegressor(**params)
+
+
+def _run(onx, X):
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    name = session.get_inputs()[0].name
+    return session.run(None, {name: X})
+
+
+def _check_matches(model, onx, X):
+    onnx.checker.check_model(onx, full_check=True)
+    outputs = _run(onx, X)
+    if hasattr(model, "predict_proba"):
+        label, proba = outputs
+        assert proba.dtype == np.float32 and proba.ndim == 2
+        assert_allclose(proba, model.predict_proba(X), rtol=RTOL, atol=ATOL)
+        assert_array_equal(label, model.predict(X))
+    else:
+        (variable,) = outputs
+        expected = model.predict(X).reshape(len(X), -1)
+        assert variable.shape == expected.shape
+        assert_allclose(variable, expected, rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize("activation", ACTIVATION_NAMES)
+def test_onnx_matches_predict(activation, task):
+    X, y = _data(task)
+    model = _estimator(task, activation=activation).fit(X, y)
+    _check_matches(model, sknn_onnx.to_onnx(model, X[:1]), X)
+
+
+@pytest.mark.parametrize("task", TASKS)
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"batch_norm": True},
+        {"dropout": 0.3},
+        {"batch_norm": True, "dropout": [0.2, 0.0], "activation": "gelu"},
+    ],
+    ids=["batch_norm", "dropout", "batch_norm+dropout"],
+)
+def test_onnx_batch_norm_and_dropout(params, task):
+    X, y = _data(task)
+    model = _estimator(task, **params).fit(X, y)
+    onx = sknn_onnx.to_onnx(model, X[:1])
+    ops = {node.op_type for node in onx.graph.node}
+    assert not ops & {"Dropout", "BatchNormalization"}
+    _check_matches(model, onx, X)
+
+
+def test_batch_norm_folding_uses_running_statistics():
+    # Shift the running statistics far from the batch ones: only a fold that
+    # uses them (as predict does) can still match.
+    X, y = _data("multiclass")
+    model = _estimator("multiclass", batch_norm=True, max_iter=5).fit(X, y)
+    for mean, var in zip(model.running_means_, model.running_vars_, strict=True):
+        mean += 0.5
+        var *= 3.0
+    _check_matches(model, sknn_onnx.to_onnx(model, X[:1]), X)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd", "adam"])
+def test_onnx_float64_model_exports_as_float32(solver):
+    X, y = _data("multiclass")
+    model = _estimator("multiclass", solver=solver).fit(X.astype(np.float64), y)
+    onx = sknn_onnx.to_onnx(model, X[:1].astype(np.float64))
+    assert onx.graph.input[0].type.tensor_type.elem_type == 1  # FLOAT
+    label, proba = _run(onx, X)
+    assert_allclose(proba, model.predict_proba(X.astype(np.float64)), atol=ATOL)
+    assert_array_equal(label, model.predict(X))
+
+
+@pytest.mark.parametrize("activation", ["tanh", "gelu"])
+def test_skl2onnx_double_input_computes_in_float64(activation):
+    X, y = _data("regression")
+    X = X.astype(np.float64)
+    model = _estimator("regression", activation=activation).fit(X, y)
+    onx = skl2onnx.to_onnx(model, X[:1])
+    (variable,) = _run(onx, X)
+    assert variable.dtype == np.float64
+    # gelu's Erf runs in float32 even in a float64 graph (onnxruntime has no other)
+    rtol = 1e-12 if activation == "tanh" else 1e-6
+    assert_allclose(variable.ravel(), model.predict(X), rtol=rtol)
+
+
+@pytest.mark.parametrize("labels", [[False, True], [0.0, 1.0], [-1, 0, 2]])
+def test_onnx_label_types(labels):
+    X, y = _data("multiclass")
+    y = np.asarray(labels)[np.searchsorted(np.unique(y), y) % len(labels)]
+    model = _estimator("multiclass").fit(X, y)
+    _check_matches(model, sknn_onnx.to_onnx(model, X[:1]), X)
+
+
+def test_multilabel_labels_are_an_indicator_matrix():
+    X, y = _data("multilabel")
+    model = _estimator("multilabel").fit(X, y)
+    label, proba = _run(sknn_onnx.to_onnx(model, X[:1]), X)
+    assert label.dtype == np.int64 and label.shape == y.shape == proba.shape
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+@pytest.mark.parametrize("exporter", ["sknn_scratch", "skl2onnx"])
+def test_pipeline_with_scaler(exporter, task):
+    X, y = _data(task)
+    X = 10 * X + 3  # make the scaler matter
+    pipe = make_pipeline(StandardScaler(), _estimator(task)).fit(X, y)
+    to_onnx = sknn_onnx.to_onnx if exporter == "sknn_scratch" else skl2onnx.to_onnx
+    onx = to_onnx(pipe, X[:1])
+    assert "ZipMap" not in {node.op_type for node in onx.graph.node}
+    _check_matches(pipe, onx, X)
+
+
+def test_convert_sklearn_accepts_our_estimators():
+    from skl2onnx.common.data_types import FloatTensorType
+
+    X, y = _data("binary")
+    model = _estimator("binary").fit(X, y)
+    onx = skl2onnx.convert_sklearn(
+        model, initial_types=[("X", FloatTensorType([None, 5]))]
+    )
+    assert [out.name for out in onx.graph.output] == ["label", "probabilities"]
+    _check_matches(model, onx, X)
+
+
+def test_zipmap_on_request():
+    X, y = _data("multiclass")
+    model = _estimator("multiclass").fit(X, y)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": True})
+    label, proba = _run(onx, X)
+    assert_array_equal(label, model.predict(X))
+    assert isinstance(proba, list) and set(proba[0]) == set(model.classes_)
+    expected = model.predict_proba(X)
+    got = np.array([[row[c] for c in model.classes_] for row in proba])
+    assert_allclose(got, expected, rtol=RTOL, atol=ATOL)
+
+
+def test_zipmap_refused_for_multilabel():
+    X, y = _data("multilabel")
+    model = _estimator("multilabel").fit(X, y)
+    with pytest.raises(ValueError, match="multilabel"):
+        skl2onnx.to_onnx(model, X[:1], options={"zipmap": True})
+
+
+def test_every_registered_activation_has_an_onnx_graph():
+    assert set(sknn_onnx.HIDDEN_ACTIVATIONS) == set(ACTIVATIONS)
+
+
+def test_zipmap_on_request_inside_a_pipeline():
+    X, y = _data("binary")
+    pipe = make_pipeline(StandardScaler(), _estimator("binary")).fit(X, y)
+    onx = skl2onnx.to_onnx(pipe, X[:1], options={id(pipe): {"zipmap": True}})
+    label, proba = _run(onx, X)
+    assert_array_equal(label, pipe.predict(X))
+    assert isinstance(proba, list) and set(proba[0]) == {3, 7}
+
+
+def test_other_classifiers_keep_skl2onnx_defaults():
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _data("multiclass")
+    pipe = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    onx = skl2onnx.to_onnx(pipe, X[:1])
+    assert "ZipMap" in {node.op_type for node in onx.graph.node}
+
+
+def test_nocl_gives_class_indices():
+    X, y = _data("multiclass")
+    model = _estimator("multiclass").fit(X, y)
+    onx = skl2onnx.to_onnx(model, X[:1], options={"nocl": True})
+    label, _ = _run(onx, X)
+    assert_array_equal(model.classes_[label], model.predict(X))
+
+
+def test_dataframe_sample_gives_one_input_per_column():
+    pd = pytest.importorskip("pandas")
+    X, y = _data("multiclass")
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    df["x4"] = df["x4"].astype(np.float64)
+    model = _estimator("multiclass").fit(df, y)
+    onx = sknn_onnx.to_onnx(model, df[:1])
+    assert [i.name for i in onx.graph.input] == list(df.columns)
+    session = ort.InferenceSession(
+        onx.SerializeToString(), providers=["CPUExecutionProvider"]
+    )
+    label, proba = session.run(None, {c: df[[c]].to_numpy() for c in df.columns})
+    assert_array_equal(label, model.predict(df))
+    assert_allclose(proba, model.predict_proba(df), rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("target_opset", [9, 13, None])
+def test_older_opsets(target_opset):
+    X, y = _data("multiclass")
+    model = _estimator("multiclass", activation="gelu", batch_norm=True).fit(X, y)
+    onx = sknn_onnx.to_onnx(model, X[:1], target_opset=target_opset)
+    if target_opset is not None:
+        assert {op.domain: op.version for op in onx.opset_import}[""] == target_opset
+    _check_matches(model, onx, X)
