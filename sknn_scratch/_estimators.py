@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -191,9 +192,10 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 network, X, Y, sample_weight, rng, incremental, reporter
             )
         reporter.end_fit()
-        if not np.isfinite(self._params).all():
+        if not (np.isfinite(self._params).all() and np.isfinite(self._stats).all()):
             raise DivergenceError(
-                f"The solver produced non-finite weights. {DIVERGENCE_ADVICE}"
+                "The solver produced non-finite weights or batch-norm statistics. "
+                f"{DIVERGENCE_ADVICE}"
             )
 
     def _check_options(self):
@@ -490,18 +492,23 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return train[0], train[1], weight_train, validation
 
     def _end_epoch(self, loss, n_samples, validation, incremental, reporter):
-        """Record an epoch, apply the stopping rules; return True to stop."""
+        """Record an epoch, apply the stopping rules; return True to stop.
+
+        The validation set is scored before anything is recorded, so that an
+        interruption while scoring (raised to :func:`fit_loop`, which rolls the
+        epoch back) leaves no trace of the epoch.
+        """
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            measured = None if validation is None else self._score_epoch(validation)
         self.n_iter_ += 1
         self.loss_ = loss
         self.t_ += n_samples
         self.loss_curve_.append(loss)
         if self.verbose:
             print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-        self._update_no_improvement_count(validation)
+        self._update_no_improvement_count(measured)
         self._schedule.epoch_end(self.t_)
-        if reporter.end_iteration():
-            if self.verbose:
-                print("A callback asked to stop. Stopping.")
+        if self._callbacks_stop(reporter):
             return True
         if self._no_improvement_count > self.n_iter_no_change:
             what = "Validation score" if validation is not None else "Training loss"
@@ -527,8 +534,26 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             )
         return False
 
-    def _update_no_improvement_count(self, validation):
-        if validation is None:
+    def _callbacks_stop(self, reporter):
+        """Report the recorded epoch; a Ctrl-C in a callback stops after it."""
+        try:
+            stop = reporter.end_iteration()
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.", stacklevel=6)
+            return True
+        if stop and self.verbose:
+            print("A callback asked to stop. Stopping.")
+        return stop
+
+    def _score_epoch(self, validation):
+        """Return the validation ``(score, loss)`` of the current weights."""
+        X_val, y_val, weight_val, Y_val = validation
+        score = self._score_with_function(X_val, y_val, weight_val)
+        output = self._forward(X_val, check_input=False)
+        return score, self._loss().value(Y_val, output, weight_val)
+
+    def _update_no_improvement_count(self, measured):
+        if measured is None:
             count, best, _ = count_no_improvement(
                 -self.loss_curve_[-1],
                 -self.best_loss_,
@@ -537,13 +562,9 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             )
             self._no_improvement_count, self.best_loss_ = count, -best
             return
-        X_val, y_val, weight_val, Y_val = validation
-        score = self._score_with_function(X_val, y_val, weight_val)
+        score, validation_loss = measured
         self.validation_scores_.append(score)
-        output = self._forward(X_val, check_input=False)
-        self.validation_loss_curve_.append(
-            self._loss().value(Y_val, output, weight_val)
-        )
+        self.validation_loss_curve_.append(validation_loss)
         if self.verbose:
             print(f"Validation score: {score:f}")
         count, best, is_best = count_no_improvement(
@@ -572,8 +593,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     # ------------------------------------------------------------- prediction
 
-    def _forward(self, X, check_input=True):
-        """Return the output activations for X."""
+    def _forward(self, X, check_input=True, logits=False):
+        """Return the output activations (or the output ``logits``) for X."""
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         params, stats = self._current_params()
@@ -585,7 +606,10 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         )
         dtype = np.result_type(X.dtype, params.dtype)
         return network.predict(
-            params.astype(dtype, copy=False), X, stats.astype(dtype, copy=False)
+            params.astype(dtype, copy=False),
+            X,
+            stats.astype(dtype, copy=False),
+            logits=logits,
         )
 
     def _score_with_function(self, X, y, sample_weight):
@@ -611,7 +635,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _fitted_keys(self):
         """Attributes that fit sets: not parameters, and not the callback wiring."""
-        params = self._get_param_names()
+        params = set(self._get_param_names())
         return [
             k
             for k in vars(self)
@@ -621,7 +645,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def _save_fitted_state(self):
         if hasattr(self, "_params"):
             self._sync_params()
-        state = {k: v for k, v in vars(self).items() if k in self._fitted_keys()}
+        state = {k: getattr(self, k) for k in self._fitted_keys()}
         for view in VIEW_ATTRIBUTES:
             state.pop(view, None)
         return copy.deepcopy(state)
@@ -1038,10 +1062,18 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         Returns
         -------
         log_y_prob : ndarray of shape (n_samples, n_classes)
-            ``log(predict_proba(X))``.
+            ``log(predict_proba(X))``, computed from the output logits
+            (log-softmax, or :math:`-\\log(1 + e^{\\mp z})` for logistic outputs)
+            so that it stays finite where a probability rounds to 0.
         """
-        y_prob = self.predict_proba(X)
-        return np.log(y_prob, out=y_prob)
+        check_is_fitted(self)
+        z = self._forward(X, logits=True)
+        if self.out_activation_ == "softmax":
+            return z - logsumexp(z, axis=1, keepdims=True)
+        if self.n_outputs_ == 1:
+            z = z.ravel()
+            return -np.logaddexp(0, np.vstack([z, -z]).T)
+        return -np.logaddexp(0, -z)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -185,12 +185,11 @@ def softmax(Z, out):
 def exp(Z, out):
     r"""Exponential, :math:`f(z) = e^z`: the inverse of the Poisson log link.
 
-    :math:`z` is clipped to :math:`\pm\log(\text{largest float}) / 2` first, so
-    that neither :math:`e^z` nor the loss's :math:`y / e^z` can overflow; in
-    float64 that is :math:`|z| \le 354`, where the prediction is already
-    :math:`10^{153}`.
+    :math:`z` is clipped to :math:`\pm(\log(\text{largest float}) - 1)` first
+    (:math:`|z| \le 708.8` in float64), so ``exp`` itself never overflows; a
+    model that gets there has diverged, and its loss says so.
     """
-    limit = 0.5 * float(np.log(np.finfo(Z.dtype).max))
+    limit = float(np.log(np.finfo(Z.dtype).max)) - 1.0
     np.clip(Z, -limit, limit, out=out)
     return np.exp(out, out=out)
 

@@ -231,7 +231,7 @@ class Network:
 
     # ----------------------------------------------------------------- passes
 
-    def forward(self, params, X, workspace=None, ctx=None):
+    def forward(self, params, X, workspace=None, ctx=None, logits=False):
         """Run the forward pass and return the output activations.
 
         Parameters
@@ -244,6 +244,8 @@ class Network:
             Buffers and caches; a new one (safe to use concurrently) if None.
         ctx : Pass, default=None
             Training or inference; inference with no batch norm if None.
+        logits : bool, default=False
+            Return the output layer's pre-activation instead.
 
         Returns
         -------
@@ -255,11 +257,11 @@ class Network:
         A = X
         for layer in self.layers:
             A = layer.forward(params, A, workspace, ctx)
-        return self.output_activation.forward(A, A)
+        return A if logits else self.output_activation.forward(A, A)
 
-    def predict(self, params, X, stats=None):
-        """Return the output activations for ``X`` in inference mode."""
-        return self.forward(params, X, ctx=Pass(stats=stats))
+    def predict(self, params, X, stats=None, logits=False):
+        """Return the output activations (or ``logits``) for ``X`` at inference."""
+        return self.forward(params, X, ctx=Pass(stats=stats), logits=logits)
 
     def draw_dropout_masks(self, workspace, rng, n):
         """Draw fresh dropout masks for ``n`` rows; they serve until redrawn."""
@@ -339,6 +341,8 @@ class Network:
         """
         workspace = Workspace(X.shape[0], params.dtype)
         weight_sum = X.shape[0] if sample_weight is None else sample_weight.sum()
-        self.forward(params, X, workspace, Pass(True, sample_weight, weight_sum))
+        # Huge inputs overflow the variance: the caller checks ``stats``.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.forward(params, X, workspace, Pass(True, sample_weight, weight_sum))
         for norm in self.norms:
             norm.set_running(stats, workspace)

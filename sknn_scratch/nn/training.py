@@ -226,9 +226,9 @@ def fit_loop(trainer, max_epochs, end_epoch, begin_epoch=None):
     """Run up to ``max_epochs`` epochs, asking ``end_epoch(loss)`` after each.
 
     ``end_epoch`` returns ``True`` to stop; ``begin_epoch()``, if given, is
-    called before each epoch. A ``KeyboardInterrupt`` during an epoch rolls that
-    epoch back, warns, and ends training, so the model is the one of the last
-    completed epoch.
+    called before each epoch. A ``KeyboardInterrupt`` during an epoch, or in
+    ``end_epoch`` before it records anything, rolls that epoch back, warns, and
+    ends training, so the model is the one of the last completed epoch.
 
     Returns
     -------
@@ -244,11 +244,14 @@ def fit_loop(trainer, max_epochs, end_epoch, begin_epoch=None):
             # into a DivergenceError with advice: NumPy's warnings would be noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = trainer.run_epoch()
+            # end_epoch must record nothing before it can no longer be
+            # interrupted, so that rolling the epoch back stays consistent.
+            stop = end_epoch(loss)
         except KeyboardInterrupt:
             trainer.restore(snapshot)
             warnings.warn("Training interrupted by user.", stacklevel=2)
             return "interrupted"
-        if end_epoch(loss):
+        if stop:
             return "stopped"
     return "max_epochs"
 
@@ -312,6 +315,16 @@ def fit_full_batch(
             params, X, Y, sample_weight, alpha, grad=grad, workspace=workspace
         )
         return loss, g.astype(np.float64)
+
+    # A line search may try a point where the loss overflows and back off, but
+    # a non-finite loss at the start leaves the solver nothing to work with.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        start = objective(params.astype(np.float64))[0]
+    if not math.isfinite(start):
+        raise DivergenceError(
+            f"The loss at the initial weights is non-finite ({start}). "
+            f"{DIVERGENCE_ADVICE}"
+        )
 
     options = {"maxiter": max_iter, "gtol": tol}
     if method == "L-BFGS-B":
