@@ -1045,7 +1045,11 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             The probability of each class, in the order of ``classes_``.
         """
         check_is_fitted(self)
-        y_pred = self._forward(X)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        return self._proba_from_valid(X)
+
+    def _proba_from_valid(self, X):
+        y_pred = self._forward(X, check_input=False)
         if self.n_outputs_ == 1:
             y_pred = y_pred.ravel()
             return np.vstack([1 - y_pred, y_pred]).T
@@ -1064,16 +1068,22 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         log_y_prob : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))``, computed from the output logits
             (log-softmax, or :math:`-\\log(1 + e^{\\mp z})` for logistic outputs)
-            so that it stays finite where a probability rounds to 0.
+            for accuracy, and ``-inf`` exactly where ``predict_proba`` is 0.
         """
         check_is_fitted(self)
-        z = self._forward(X, logits=True)
+        X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
+        z = self._forward(X, check_input=False, logits=True)
         if self.out_activation_ == "softmax":
-            return z - logsumexp(z, axis=1, keepdims=True)
-        if self.n_outputs_ == 1:
+            log_proba = z - logsumexp(z, axis=1, keepdims=True)
+        elif self.n_outputs_ == 1:
             z = z.ravel()
-            return -np.logaddexp(0, np.vstack([z, -z]).T)
-        return -np.logaddexp(0, -z)
+            log_proba = -np.logaddexp(0, np.vstack([z, -z]).T)
+        else:
+            log_proba = -np.logaddexp(0, -z)
+        # Stay the log of what predict_proba returns: where that rounded to 0,
+        # the log is -inf (without ever evaluating log(0)).
+        log_proba[self._proba_from_valid(X) == 0] = -np.inf
+        return log_proba
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -463,7 +463,7 @@ def test_multiclass_classification_shapes():
     assert proba.shape == (len(X), 3)
     assert np.all(proba >= 0)
     assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
-    assert_allclose(est.predict_log_proba(X), np.log(proba), rtol=1e-10)
+    assert_allclose(est.predict_log_proba(X), np.log(proba), rtol=1e-10, atol=1e-12)
     assert_array_equal(est.predict(X), est.classes_[proba.argmax(axis=1)])
 
 
