@@ -60,8 +60,13 @@ FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
 MIN_VALIDATION_SAMPLES = 10
 """Below this many validation samples, early stopping uses the training loss."""
 
-CALLBACK_ATTRIBUTE_PREFIXES = ("_skl_callbacks", "_callback", "_parent_callback")
-"""Attributes set by sklearn's callback machinery, which fit must not back up."""
+TRANSIENT_ATTRIBUTE_PREFIXES = (
+    "_skl_callbacks",
+    "_callback",
+    "_parent_callback",
+    "_network_cache",
+)
+"""Attributes that fit must not back up: sklearn's callback wiring, caches."""
 
 REGRESSION_LOSSES = ("squared_error", "poisson", "absolute_error", "huber")
 
@@ -282,10 +287,28 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _structure(self, layer_units=None, batch_norm=None):
         """A network with the fitted layout, for packing and unpacking."""
-        return Network(
-            self._layer_units if layer_units is None else layer_units,
-            batch_norm=self._batch_norm if batch_norm is None else batch_norm,
+        return self._cached_network(
+            self._layer_units if layer_units is None else tuple(layer_units),
+            "identity",
+            "squared_error",
+            self._batch_norm if batch_norm is None else batch_norm,
         )
+
+    def _cached_network(self, layer_units, activation, loss, batch_norm):
+        """Build a network once per layout; prediction calls this on every call.
+
+        The network holds no per-call state, so threads can share it.
+        """
+        cache = self.__dict__.setdefault("_network_cache", {})
+        key = (tuple(layer_units), activation, loss, bool(batch_norm))
+        network = cache.get(key)
+        if network is None:
+            if len(cache) > 8:
+                cache.clear()
+            network = cache[key] = Network(
+                layer_units, activation, loss, batch_norm=batch_norm
+            )
+        return network
 
     def _bind_views(self):
         network = self._structure()
@@ -598,11 +621,11 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         params, stats = self._current_params()
-        network = Network(
+        network = self._cached_network(
             _layer_units_from(self.coefs_),
             self.activation,
             OUTPUT_TO_LOSS[self.out_activation_],
-            batch_norm=len(self.gammas_) > 0,
+            len(self.gammas_) > 0,
         )
         dtype = np.result_type(X.dtype, params.dtype)
         return network.predict(
@@ -639,7 +662,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return [
             k
             for k in vars(self)
-            if k not in params and not k.startswith(CALLBACK_ATTRIBUTE_PREFIXES)
+            if k not in params and not k.startswith(TRANSIENT_ATTRIBUTE_PREFIXES)
         ]
 
     def _save_fitted_state(self):
@@ -660,6 +683,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def __getstate__(self):
         # object.__getstate__ may return the live __dict__: copy before editing
         state = dict(super().__getstate__())
+        state.pop("_network_cache", None)
         if "_params" in state:
             # Store the weights once: the views are rebuilt on load.
             state["_params"], state["_stats"] = self._current_params()

@@ -5,6 +5,7 @@ import math
 import numpy as np
 
 from sknn_scratch import ScratchMLPClassifier
+from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES
 
 
 def freeze(value):
@@ -46,7 +47,7 @@ def fitted_state(est, X):
     state = {
         k: freeze(v)
         for k, v in vars(est).items()
-        if k not in params and not k.startswith(("_skl_callbacks", "_callback"))
+        if k not in params and not k.startswith(TRANSIENT_ATTRIBUTE_PREFIXES)
     }
     state["<output>"] = freeze(output(est, X))
     return state

@@ -65,6 +65,13 @@ class Workspace:
             view = self._buffers[(key, n)] = buf[:n]
         return view
 
+    def vector(self, key, size):
+        """Return a 1-D scratch buffer of ``size`` entries called ``key``."""
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape != (size,):
+            buf = self._buffers[key] = np.empty(size, self.dtype)
+        return buf
+
 
 def _matmul_into(A, W, out):
     """Write ``A @ W`` into ``out``; ``A`` may be a scipy sparse matrix."""
@@ -77,7 +84,10 @@ def _matmul_into(A, W, out):
 class Dense:
     r"""An affine map :math:`Z = X W + b`.
 
-    Backward, with :math:`\Delta = S\,\partial J / \partial Z`:
+    Backward, with :math:`\Delta = S\,\partial J / \partial Z`, it writes the
+    unscaled sums :math:`X^\top \Delta` and :math:`\mathbf{1}^\top \Delta`;
+    the network then adds :math:`\alpha W` and divides the whole gradient by
+    :math:`S` in two vector operations:
 
     .. math::
 
@@ -117,17 +127,12 @@ class Dense:
         return Z
 
     def backward(self, params, grad, dZ, ws, ctx, need_input_grad=True):
-        """Fill the gradients of ``W`` and ``b``; return :math:`\\Delta W^\\top`."""
+        """Write :math:`X^\\top \\Delta` and :math:`\\mathbf{1}^\\top \\Delta` into
+        ``grad``; return :math:`\\Delta W^\\top`."""
         W, _ = self.views(params)
         dW, db = self.views(grad)
-        X = ws.cache[self]
-        _matmul_into(X.T, dZ, dW)
-        if ctx.alpha:
-            penalty = ws.buffer((self, "penalty"), self.n_in, self.n_out)
-            dW += np.multiply(W, ctx.alpha, out=penalty)
-        dW /= ctx.weight_sum
+        _matmul_into(ws.cache[self].T, dZ, dW)
         np.add.reduce(dZ, axis=0, out=db)
-        db /= ctx.weight_sum
         if not need_input_grad:
             return None
         dX = ws.buffer((self, "dX"), dZ.shape[0], self.n_in)
@@ -257,8 +262,9 @@ class BatchNorm:
     def backward(self, params, grad, dY, ws, ctx):
         """Fill the gradients of gamma and beta; return the input's delta."""
         z_hat, inv_std, _, _ = ws.cache[self]
-        grad[self.gamma] = np.sum(dY * z_hat, axis=0) / ctx.weight_sum
-        grad[self.beta] = np.sum(dY, axis=0) / ctx.weight_sum
+        # unscaled, like Dense: the network divides the gradient by S
+        grad[self.gamma] = np.sum(dY * z_hat, axis=0)
+        grad[self.beta] = np.sum(dY, axis=0)
         g = dY * params[self.gamma]
         n = dY.shape[0]
         if ctx.sample_weight is None:

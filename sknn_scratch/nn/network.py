@@ -161,6 +161,8 @@ class Network:
                 drop = Dropout(self.dropout[i], n)
                 self.dropouts.append(drop)
                 self.layers.append(drop)
+        # every layer but the first, last to first (the first needs no dX)
+        self._backward_order = self.layers[:0:-1]
 
     @property
     def n_layers(self) -> int:
@@ -322,10 +324,20 @@ class Network:
         return loss, grad
 
     def _backward(self, params, grad, delta, workspace, ctx):
-        """Backpropagate the output delta through every layer, filling ``grad``."""
-        for layer in reversed(self.layers[1:]):
+        """Backpropagate the output delta through every layer, filling ``grad``.
+
+        The layers write unscaled sums; the L2 term and the division by the
+        weight sum then apply to the whole vector at once. Element by element
+        this is sklearn's ``(A.T @ delta + alpha * W) / S``, to the last bit.
+        """
+        for layer in self._backward_order:
             delta = layer.backward(params, grad, delta, workspace, ctx)
         self.layers[0].backward(params, grad, delta, workspace, ctx, False)
+        if ctx.alpha:
+            penalty = workspace.vector("penalty", self.n_weights)
+            np.multiply(params[: self.n_weights], ctx.alpha, out=penalty)
+            grad[: self.n_weights] += penalty
+        grad /= ctx.weight_sum
         return grad
 
     def update_running_stats(self, stats, workspace, weight_sum):
