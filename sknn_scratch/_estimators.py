@@ -178,6 +178,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight = _validate_sample_weight(sample_weight, X)
         sample_weight = self._apply_class_weight(Y, sample_weight, incremental)
+        if sample_weight is not None:
+            sample_weight = sample_weight.astype(X.dtype, copy=False)
         rng = check_random_state(self.random_state)
         network = self._network(X.shape[1], Y.shape[1])
         if first_pass:
@@ -961,7 +963,9 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             self.classes_ = self._label_binarizer.classes_
         else:
             self._check_known_classes(y)
-        Y = self._label_binarizer.transform(y).astype(X.dtype)
+        # 0/1 indicators as bool, like sklearn: an eighth of the memory of
+        # floats, and every loss and delta accepts them
+        Y = self._label_binarizer.transform(y).astype(bool)
         return X, Y
 
     def _check_known_classes(self, y):
@@ -1001,12 +1005,12 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             columns = [Y[:, [k]] for k in range(Y.shape[1])]
         else:
             columns = [Y]
-        weights = base.astype(Y.dtype)
+        weights = base.astype(np.float64)
         for column in columns:
             index = column.argmax(axis=1) if column.shape[1] > 1 else column[:, 0]
             index = index.astype(int)
             per_class = self._class_weights(index, base, max(column.shape[1], 2))
-            weights *= per_class[index].astype(Y.dtype)
+            weights *= per_class[index]
         if not weights.sum() > 0:
             raise ValueError(
                 "class_weight and sample_weight leave no sample with a positive weight."

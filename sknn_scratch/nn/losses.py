@@ -135,9 +135,13 @@ def binary_log_loss(Y, P, sample_weight=None):
 
         \ell_i = -\sum_k \left[ y_{ik} \log p_{ik}
                  + (1 - y_{ik}) \log(1 - p_{ik}) \right]
+
+    The targets are 0/1 indicators (bool or numbers), so only one of the two
+    terms is nonzero: the log of :math:`p` where :math:`y = 1`, of
+    :math:`1 - p` where :math:`y = 0`.
     """
     P = _clip_probabilities(P)
-    terms = xlogy(Y, P) + xlogy(1 - Y, 1 - P)
+    terms = np.log(np.where(Y, P, 1 - P))
     return float(-_mean_over_samples(terms, sample_weight).sum())
 
 

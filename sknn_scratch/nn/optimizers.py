@@ -4,7 +4,8 @@ An optimizer is a small stateful object: ``init_state(params)`` allocates its
 state (velocities, moments), and ``step(params, grad, lr)`` updates ``params``
 in place given the gradient ``grad`` and the current learning rate ``lr`` from
 the schedule. Each step is a fixed handful of whole-vector NumPy calls,
-however deep the network.
+however deep the network. A step may use ``grad`` as scratch space once it has
+read it, which saves a parameter-sized buffer; ``grad`` is undefined after.
 
 The arithmetic is ordered exactly as in sklearn's optimizers so that, with the
 same data and seed, the iterates agree to the last bit or nearly so.
@@ -28,7 +29,7 @@ class Optimizer:
             setattr(self, name, np.zeros_like(params))
 
     def step(self, params, grad, lr):
-        """Update ``params`` in place from ``grad`` with learning rate ``lr``."""
+        """Update ``params`` in place from ``grad`` (then clobbered) at rate ``lr``."""
         raise NotImplementedError
 
     def _scratch(self, like, count):
@@ -84,8 +85,8 @@ class SGD(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one momentum step."""
-        scaled_grad, update = self._scratch(params, 2)
-        np.multiply(grad, lr, out=scaled_grad)
+        (update,) = self._scratch(params, 1)
+        scaled_grad = np.multiply(grad, lr, out=grad)
         self.velocity *= self.momentum
         self.velocity -= scaled_grad
         if self.nesterov:
@@ -134,7 +135,7 @@ class Adam(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one Adam step."""
-        tmp, update = self._scratch(params, 2)
+        (tmp,) = self._scratch(params, 1)
         self.t += 1
         self.m *= self.beta_1
         np.multiply(grad, 1 - self.beta_1, out=tmp)
@@ -144,11 +145,11 @@ class Adam(Optimizer):
         tmp *= 1 - self.beta_2
         self.v += tmp
         lr_t = lr * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
-        np.sqrt(self.v, out=tmp)
-        tmp += self.epsilon
-        np.multiply(self.m, -lr_t, out=update)
-        update /= tmp
-        params += update
+        denominator = np.sqrt(self.v, out=grad)
+        denominator += self.epsilon
+        np.multiply(self.m, -lr_t, out=tmp)
+        tmp /= denominator
+        params += tmp
 
 
 class AdamW(Adam):
@@ -210,12 +211,12 @@ class Adagrad(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one Adagrad step."""
-        denominator, update = self._scratch(params, 2)
+        (update,) = self._scratch(params, 1)
         np.multiply(grad, grad, out=update)
         self.sum_squares += update
-        np.sqrt(self.sum_squares, out=denominator)
-        denominator += self.epsilon
         np.multiply(grad, -lr, out=update)
+        denominator = np.sqrt(self.sum_squares, out=grad)
+        denominator += self.epsilon
         update /= denominator
         params += update
 
@@ -244,14 +245,14 @@ class RMSprop(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one RMSprop step."""
-        denominator, update = self._scratch(params, 2)
+        (update,) = self._scratch(params, 1)
         self.mean_squares *= self.rho
         np.multiply(grad, grad, out=update)
         update *= 1 - self.rho
         self.mean_squares += update
-        np.sqrt(self.mean_squares, out=denominator)
-        denominator += self.epsilon
         np.multiply(grad, -lr, out=update)
+        denominator = np.sqrt(self.mean_squares, out=grad)
+        denominator += self.epsilon
         update /= denominator
         params += update
 

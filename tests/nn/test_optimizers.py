@@ -25,9 +25,9 @@ LR = 0.1
 def two_steps(optimizer):
     w = W0.copy()
     optimizer.init_state(w)
-    optimizer.step(w, G1, LR)
+    optimizer.step(w, G1.copy(), LR)  # a step may clobber its gradient
     first = w.copy()
-    optimizer.step(w, G2, LR)
+    optimizer.step(w, G2.copy(), LR)
     return first, w
 
 
@@ -92,9 +92,9 @@ def test_adamw_decays_only_the_leading_weights_before_adam():
     manual, adam = W0.copy(), Adam()
     adam.init_state(manual)
     for g in (G1, G2):
-        adamw.step(w, g, LR)
+        adamw.step(w, g.copy(), LR)
         manual[0] *= 1 - LR * 0.5
-        adam.step(manual, g, LR)
+        adam.step(manual, g.copy(), LR)
     assert_allclose(w, manual, rtol=1e-14)
     assert w[1] == two_steps(Adam())[1][1]  # the "bias" is not decayed
     assert w[0] != two_steps(Adam())[1][0]
@@ -119,12 +119,12 @@ def test_pickled_state_has_no_scratch_buffers(name):
     optimizer = get_optimizer(name)
     w = W0.copy()
     optimizer.init_state(w)
-    optimizer.step(w, G1, LR)
+    optimizer.step(w, G1.copy(), LR)
     restored = pickle.loads(pickle.dumps(optimizer))
     assert not hasattr(restored, "_buffers")
     w_copy = w.copy()
-    optimizer.step(w, G2, LR)
-    restored.step(w_copy, G2, LR)
+    optimizer.step(w, G2.copy(), LR)
+    restored.step(w_copy, G2.copy(), LR)
     assert_allclose(w, w_copy, rtol=0)
 
 
