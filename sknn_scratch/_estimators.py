@@ -753,7 +753,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             default='constant'
         Learning-rate schedule for every minibatch solver (sklearn applies it
         to 'sgd' only). 'cosine' anneals :math:`\\eta_e = \\eta_0 \\cdot
-        \tfrac12 (1 + \\cos(\\pi e / \text{max\\_iter}))` after epoch :math:`e`.
+        \\tfrac12 (1 + \\cos(\\pi e / \\text{max\\_iter}))` after epoch :math:`e`.
     learning_rate_init : float, default=0.001
         The initial learning rate of the minibatch solvers.
     power_t : float, default=0.5
@@ -800,7 +800,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
     batch_norm : bool, default=False
         Make each hidden layer Dense, then batch normalization, then the
         activation. Normalization uses the batch's sample-weighted mean and
-        biased variance with :math:`\varepsilon = 10^{-5}` and learnable
+        biased variance with :math:`\\varepsilon = 10^{-5}` and learnable
         ``gammas_`` and ``betas_``; running statistics (momentum 0.1, unbiased
         variance, as PyTorch's ``BatchNorm1d``) serve at prediction. With the
         full-batch solvers the running statistics are the training set's.
@@ -848,7 +848,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         ``batch_norm``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X had string column names.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run by the last fit.
@@ -1280,7 +1280,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         ``batch_norm``).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Feature names, when X had string column names.
     n_iter_ : int
         Epochs (or L-BFGS iterations) run by the last fit.
