@@ -7,6 +7,7 @@ fitted attributes. The numerical work is delegated to :mod:`sknn_scratch.nn`.
 
 import copy
 import math
+import operator
 import warnings
 from numbers import Integral, Real
 from typing import TypeVar
@@ -65,6 +66,7 @@ TRANSIENT_ATTRIBUTE_PREFIXES = (
     "_callback",
     "_parent_callback",
     "_network_cache",
+    "_bound_views",
 )
 """Attributes that fit must not back up: sklearn's callback wiring, caches."""
 
@@ -317,6 +319,11 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         self.coefs_, self.intercepts_ = network.unpack(self._params)
         self.gammas_, self.betas_ = network.unpack_norm(self._params)
         self.running_means_, self.running_vars_ = network.unpack_stats(self._stats)
+        # what prediction checks first: are these still the very same arrays?
+        self._bound_views = self._flat_view_arrays()
+
+    def _flat_view_arrays(self):
+        return [a for group in self._view_arrays() for a in group]
 
     def _view_arrays(self):
         return [getattr(self, name) for name in VIEW_ATTRIBUTES]
@@ -329,9 +336,12 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         longer alias ``_params``, and new vectors are packed from them;
         ``self`` is not modified.
         """
+        arrays = self._flat_view_arrays()
+        bound = self.__dict__.get("_bound_views", ())
+        if len(arrays) == len(bound) and all(map(operator.is_, arrays, bound)):
+            return self._params, self._stats
         units = _layer_units_from(self.coefs_)
         batch_norm = len(self.gammas_) > 0
-        arrays = [a for group in self._view_arrays() for a in group]
         if (units, batch_norm) == (self._layer_units, self._batch_norm):
             network = self._structure()
             views = [
@@ -676,8 +686,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return copy.deepcopy(state)
 
     def _load_fitted_state(self, state):
-        for key in self._fitted_keys():
-            delattr(self, key)
+        for key in [*self._fitted_keys(), "_network_cache", "_bound_views"]:
+            self.__dict__.pop(key, None)
         self.__dict__.update(state)
         if "_params" in state:
             self._bind_views()
@@ -686,6 +696,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # object.__getstate__ may return the live __dict__: copy before editing
         state = dict(super().__getstate__())
         state.pop("_network_cache", None)
+        state.pop("_bound_views", None)
         if "_params" in state:
             # Store the weights once: the views are rebuilt on load.
             state["_params"], state["_stats"] = self._current_params()
