@@ -142,7 +142,9 @@ class MinibatchTrainer:
             return None if array is None else array[rows]
         if buffer is None:  # sparse input: scipy makes its own copy
             return array[rows]
-        return np.take(array, rows, axis=0, out=buffer[: len(rows)])
+        # mode="clip" (the rows are always valid) lets NumPy write straight into
+        # ``out``: with the default mode="raise" it buffers, at 3x the cost
+        return np.take(array, rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
     def run_epoch(self):
         """Train on every minibatch once; return the mean loss over samples."""
