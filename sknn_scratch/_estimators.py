@@ -172,6 +172,14 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def _check_partial_fit_first_call(self, y, classes):
         """Set up what the first partial_fit call needs (the classifier's classes)."""
 
+    def _check_solver(self):
+        if self.solver in FULL_BATCH_SOLVERS:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
     def _fit_unprotected(self, X, y, sample_weight, incremental):
         first_pass = not hasattr(self, "_params") or not (
             self.warm_start or incremental
@@ -1173,14 +1181,6 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
                 f"partial_fit, was: {self.classes_!r}"
             )
 
-    def _check_solver(self):
-        if self.solver in FULL_BATCH_SOLVERS:
-            raise AttributeError(
-                f"partial_fit is only available for stochastic optimizers. "
-                f"{self.solver} is not stochastic."
-            )
-        return True
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
@@ -1468,8 +1468,6 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
             The updated estimator.
         """
         return self._fit(X, y, sample_weight, incremental=True)
-
-    _check_solver = ScratchMLPClassifier._check_solver
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -10,6 +10,7 @@ each layer knows only where its slices sit in the flat vector.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -38,6 +39,13 @@ class Pass:
     weight_sum: float = 1.0
     alpha: float = 0.0
     stats: np.ndarray | None = None
+
+    @cached_property
+    def weight_fractions(self):
+        """:math:`p_i = w_i / S` as a column, or None without sample weights."""
+        if self.sample_weight is None:
+            return None
+        return (self.sample_weight / self.weight_sum)[:, np.newaxis]
 
 
 class Workspace:
@@ -238,7 +246,7 @@ class BatchNorm:
     def forward(self, params, Z, ws, ctx):
         """Normalize with batch statistics (training) or running ones."""
         if ctx.training:
-            mean, var = self._batch_moments(Z, ctx.sample_weight)
+            mean, var = self._batch_moments(Z, ctx.weight_fractions)
         else:
             mean, var = ctx.stats[self.mean], ctx.stats[self.var]
         inv_std = 1.0 / np.sqrt(var + self.eps)
@@ -252,10 +260,10 @@ class BatchNorm:
         return Y
 
     @staticmethod
-    def _batch_moments(Z, sample_weight):
-        if sample_weight is None:
+    def _batch_moments(Z, fractions):
+        if fractions is None:
             return Z.mean(axis=0), Z.var(axis=0)
-        p = sample_weight / sample_weight.sum()
+        p = fractions[:, 0]
         mean = p @ Z
         return mean, p @ (Z - mean) ** 2
 
@@ -267,14 +275,11 @@ class BatchNorm:
         grad[self.beta] = np.sum(dY, axis=0)
         g = dY * params[self.gamma]
         n = dY.shape[0]
-        if ctx.sample_weight is None:
-            p = np.full((n, 1), 1.0 / n, dtype=dY.dtype)
-        else:
-            p = (ctx.sample_weight / ctx.sample_weight.sum())[:, np.newaxis]
         dZ = ws.buffer((self, "dZ"), n, self.width)
         np.multiply(z_hat, np.sum(g * z_hat, axis=0), out=dZ)
         dZ += np.sum(g, axis=0)
-        dZ *= p
+        p = ctx.weight_fractions
+        dZ *= 1.0 / n if p is None else p
         np.subtract(g, dZ, out=dZ)
         dZ *= inv_std
         return dZ

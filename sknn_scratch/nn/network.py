@@ -270,10 +270,6 @@ class Network:
         for drop in self.dropouts:
             drop.draw(workspace, rng, n)
 
-    def data_loss(self, params, X, Y, sample_weight=None, stats=None):
-        """Return the data loss (no penalty) of an inference-mode pass."""
-        return self.loss.value(Y, self.predict(params, X, stats), sample_weight)
-
     def loss_and_grad(
         self, params, X, Y, sample_weight=None, alpha=0.0, grad=None, workspace=None
     ):
