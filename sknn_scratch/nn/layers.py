@@ -2,11 +2,11 @@ r"""The layers a network is made of: Dense, BatchNorm, Activation and Dropout.
 
 Each layer has ``forward(params, X, ws, ctx)`` and ``backward(params, grad, dY,
 ws, ctx)``. Forward passes keep what backward needs in the workspace ``ws``;
-backward takes the gradient with respect to the layer's output (scaled by the
-weight sum :math:`S`, see :mod:`sknn_scratch.nn.network`), writes the
-gradient of its own parameters into the views of ``grad``, and returns the
-gradient with respect to its input. Parameters are never stored in a layer:
-each layer knows only where its slices sit in the flat vector.
+backward takes the gradient of the objective with respect to the layer's
+output, writes the gradient of its own parameters into the views of ``grad``,
+and returns the gradient with respect to its input. Parameters are never
+stored in a layer: each layer knows only where its slices sit in the flat
+vector.
 """
 
 from dataclasses import dataclass
@@ -73,6 +73,13 @@ class Workspace:
             view = self._buffers[(key, n)] = buf[:n]
         return view
 
+    def ones(self, n):
+        """Return a vector of ``n`` ones."""
+        ones = self._buffers.get("ones")
+        if ones is None or ones.shape[0] < n:
+            ones = self._buffers["ones"] = np.ones(max(n, self.n_rows), self.dtype)
+        return ones[:n]
+
     def vector(self, key, size):
         """Return a 1-D scratch buffer of ``size`` entries called ``key``."""
         buf = self._buffers.get(key)
@@ -92,18 +99,20 @@ def _matmul_into(A, W, out):
 class Dense:
     r"""An affine map :math:`Z = X W + b`.
 
-    Backward, with :math:`\Delta = S\,\partial J / \partial Z`, it writes the
-    unscaled sums :math:`X^\top \Delta` and :math:`\mathbf{1}^\top \Delta`;
-    the network then adds :math:`\alpha W` and divides the whole gradient by
-    :math:`S` in two vector operations:
+    Backward, with :math:`\Delta = \partial J / \partial Z`, it writes the
+    data terms of the gradient (the network adds the L2 term to all weights
+    at once):
 
     .. math::
 
-        \frac{\partial J}{\partial W} = \frac{X^\top \Delta + \alpha W}{S},
+        \frac{\partial J}{\partial W} = X^\top \Delta,
         \quad
-        \frac{\partial J}{\partial b} = \frac{\mathbf{1}^\top \Delta}{S},
+        \frac{\partial J}{\partial b} = \mathbf{1}^\top \Delta,
         \quad
-        S\,\frac{\partial J}{\partial X} = \Delta W^\top.
+        \frac{\partial J}{\partial X} = \Delta W^\top.
+
+    The column sums :math:`\mathbf{1}^\top \Delta` are a matrix-vector
+    product too: BLAS does them faster than ``np.sum(axis=0)``.
     """
 
     def __init__(self, index, n_in, n_out, w_start, b_start):
@@ -140,7 +149,7 @@ class Dense:
         W, _ = self.views(params)
         dW, db = self.views(grad)
         _matmul_into(ws.cache[self].T, dZ, dW)
-        np.add.reduce(dZ, axis=0, out=db)
+        np.matmul(ws.ones(dZ.shape[0]), dZ, out=db)
         if not need_input_grad:
             return None
         dX = ws.buffer((self, "dX"), dZ.shape[0], self.n_in)
@@ -270,7 +279,6 @@ class BatchNorm:
     def backward(self, params, grad, dY, ws, ctx):
         """Fill the gradients of gamma and beta; return the input's delta."""
         z_hat, inv_std, _, _ = ws.cache[self]
-        # unscaled, like Dense: the network divides the gradient by S
         grad[self.gamma] = np.sum(dY * z_hat, axis=0)
         grad[self.beta] = np.sum(dY, axis=0)
         g = dY * params[self.gamma]

@@ -33,23 +33,29 @@ sum :math:`S = \sum_i w_i`:
     J = \frac{1}{S} \left( \sum_i w_i \ell_i
         + \frac{\alpha}{2} \sum_l \lVert W_l \rVert_F^2 \right).
 
-Backpropagation carries :math:`\Delta = S\,\partial J / \partial(\cdot)`
-backwards through the layers, starting from the loss's output delta
-:math:`\Delta_L = w \odot \partial \ell / \partial Z_L`; each layer's
+Backpropagation carries :math:`\Delta = \partial J / \partial(\cdot)`
+backwards through the layers, starting from the loss's output delta scaled by
+each sample's share of the objective,
+:math:`\Delta_L = (w / S) \odot \partial \ell / \partial Z_L`; each layer's
 docstring in :mod:`sknn_scratch.nn.layers` gives its step. For the plain
 stack this is
 
 .. math::
 
-    \frac{\partial J}{\partial W_l} = \frac{A_{l-1}^\top \Delta_l + \alpha W_l}{S},
+    \frac{\partial J}{\partial W_l} = A_{l-1}^\top \Delta_l
+        + \frac{\alpha}{S} W_l,
     \qquad
-    \frac{\partial J}{\partial b_l} = \frac{\mathbf{1}^\top \Delta_l}{S},
+    \frac{\partial J}{\partial b_l} = \mathbf{1}^\top \Delta_l,
     \qquad
     \Delta_{l-1} = (\Delta_l W_l^\top) \odot f'(Z_{l-1}).
+
+Scaling the small output delta by :math:`w / S` once, rather than dividing
+the whole gradient by :math:`S` at the end, saves a pass over every parameter.
 """
 
 import numpy as np
 
+from ._blas import axpy
 from .activations import get_activation, get_output_activation
 from .initializers import get_initializer
 from .layers import Activation, BatchNorm, Dense, Dropout, Pass, Workspace
@@ -271,7 +277,15 @@ class Network:
             drop.draw(workspace, rng, n)
 
     def loss_and_grad(
-        self, params, X, Y, sample_weight=None, alpha=0.0, grad=None, workspace=None
+        self,
+        params,
+        X,
+        Y,
+        sample_weight=None,
+        alpha=0.0,
+        grad=None,
+        workspace=None,
+        weight_sum=None,
     ):
         """Return the objective :math:`J` of a training pass and its gradient.
 
@@ -294,6 +308,8 @@ class Network:
             Where to write the gradient; allocated if ``None``.
         workspace : Workspace, default=None
             Buffers to reuse; allocated if ``None``.
+        weight_sum : float, default=None
+            :math:`S`, if the caller already has it.
 
         Returns
         -------
@@ -305,7 +321,8 @@ class Network:
         n = X.shape[0]
         workspace = workspace or Workspace(n, params.dtype)
         grad = np.empty_like(params) if grad is None else grad
-        weight_sum = n if sample_weight is None else float(sample_weight.sum())
+        if weight_sum is None:
+            weight_sum = n if sample_weight is None else float(sample_weight.sum())
         ctx = Pass(True, sample_weight, weight_sum, alpha)
         P = self.forward(params, X, workspace, ctx)
 
@@ -314,26 +331,26 @@ class Network:
         loss += 0.5 * alpha * float(np.dot(weights, weights)) / weight_sum
 
         delta = self.loss.delta(Y, P, out=workspace.buffer("delta", n, P.shape[1]))
-        if sample_weight is not None:
-            delta *= sample_weight[:, np.newaxis]
+        # from here on delta is dJ/dZ: each sample's share w_i / S of its loss
+        if sample_weight is None:
+            delta *= 1.0 / n
+        else:
+            delta *= ctx.weight_fractions
         self._backward(params, grad, delta, workspace, ctx)
         return loss, grad
 
     def _backward(self, params, grad, delta, workspace, ctx):
         """Backpropagate the output delta through every layer, filling ``grad``.
 
-        The layers write unscaled sums; the L2 term and the division by the
-        weight sum then apply to the whole vector at once. Element by element
-        this is sklearn's ``(A.T @ delta + alpha * W) / S``, to the last bit.
+        The layers write the data term; the L2 term :math:`\alpha W / S` is
+        then added to all the weights at once, in one BLAS ``axpy``.
         """
         for layer in self._backward_order:
             delta = layer.backward(params, grad, delta, workspace, ctx)
         self.layers[0].backward(params, grad, delta, workspace, ctx, False)
         if ctx.alpha:
-            penalty = workspace.vector("penalty", self.n_weights)
-            np.multiply(params[: self.n_weights], ctx.alpha, out=penalty)
-            grad[: self.n_weights] += penalty
-        grad /= ctx.weight_sum
+            n = self.n_weights
+            axpy(ctx.alpha / ctx.weight_sum, params[:n], grad[:n])
         return grad
 
     def update_running_stats(self, stats, workspace, weight_sum):

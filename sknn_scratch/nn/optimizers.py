@@ -7,14 +7,17 @@ the schedule. Each step is a fixed handful of whole-vector NumPy calls,
 however deep the network. A step may use ``grad`` as scratch space once it has
 read it, which saves a parameter-sized buffer; ``grad`` is undefined after.
 
-The arithmetic is ordered exactly as in sklearn's optimizers so that, with the
-same data and seed, the iterates agree to the last bit or nearly so.
+The updates are sklearn's formulas. The ``y += a * x`` parts go through BLAS
+``axpy`` (see :mod:`sknn_scratch.nn._blas`): one pass over memory instead of
+two, and no scratch vector. BLAS may fuse a multiply and an add, so iterates
+can differ from sklearn's in the last bits; the parity tests bound that.
 """
 
 import math
 
 import numpy as np
 
+from ._blas import axpy, scal
 from ._registry import lookup
 
 
@@ -85,16 +88,13 @@ class SGD(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one momentum step."""
-        (update,) = self._scratch(params, 1)
-        scaled_grad = np.multiply(grad, lr, out=grad)
-        self.velocity *= self.momentum
-        self.velocity -= scaled_grad
+        scal(self.momentum, self.velocity)
+        axpy(-lr, grad, self.velocity)
         if self.nesterov:
-            np.multiply(self.velocity, self.momentum, out=update)
-            update -= scaled_grad
-            params += update
+            axpy(self.momentum, self.velocity, params)
+            axpy(-lr, grad, params)
         else:
-            params += self.velocity
+            axpy(1.0, self.velocity, params)
 
 
 class Adam(Optimizer):
@@ -135,21 +135,17 @@ class Adam(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one Adam step."""
-        (tmp,) = self._scratch(params, 1)
         self.t += 1
-        self.m *= self.beta_1
-        np.multiply(grad, 1 - self.beta_1, out=tmp)
-        self.m += tmp
-        self.v *= self.beta_2
-        np.multiply(grad, grad, out=tmp)
-        tmp *= 1 - self.beta_2
-        self.v += tmp
+        scal(self.beta_1, self.m)
+        axpy(1 - self.beta_1, grad, self.m)
+        squared = np.multiply(grad, grad, out=grad)
+        scal(self.beta_2, self.v)
+        axpy(1 - self.beta_2, squared, self.v)
         lr_t = lr * math.sqrt(1 - self.beta_2**self.t) / (1 - self.beta_1**self.t)
         denominator = np.sqrt(self.v, out=grad)
         denominator += self.epsilon
-        np.multiply(self.m, -lr_t, out=tmp)
-        tmp /= denominator
-        params += tmp
+        direction = np.divide(self.m, denominator, out=grad)
+        axpy(-lr_t, direction, params)
 
 
 class AdamW(Adam):
@@ -186,7 +182,7 @@ class AdamW(Adam):
     def step(self, params, grad, lr):
         """Decay the weights, then apply one Adam step."""
         if self.weight_decay:
-            params[: self.n_weights] *= 1 - lr * self.weight_decay
+            scal(1 - lr * self.weight_decay, params[: self.n_weights])
         super().step(params, grad, lr)
 
 
@@ -211,14 +207,13 @@ class Adagrad(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one Adagrad step."""
-        (update,) = self._scratch(params, 1)
-        np.multiply(grad, grad, out=update)
-        self.sum_squares += update
-        np.multiply(grad, -lr, out=update)
-        denominator = np.sqrt(self.sum_squares, out=grad)
+        (denominator,) = self._scratch(params, 1)
+        np.multiply(grad, grad, out=denominator)
+        self.sum_squares += denominator
+        np.sqrt(self.sum_squares, out=denominator)
         denominator += self.epsilon
-        update /= denominator
-        params += update
+        grad /= denominator
+        axpy(-lr, grad, params)
 
 
 class RMSprop(Optimizer):
@@ -245,16 +240,14 @@ class RMSprop(Optimizer):
 
     def step(self, params, grad, lr):
         """Apply one RMSprop step."""
-        (update,) = self._scratch(params, 1)
-        self.mean_squares *= self.rho
-        np.multiply(grad, grad, out=update)
-        update *= 1 - self.rho
-        self.mean_squares += update
-        np.multiply(grad, -lr, out=update)
-        denominator = np.sqrt(self.mean_squares, out=grad)
+        (denominator,) = self._scratch(params, 1)
+        scal(self.rho, self.mean_squares)
+        squared = np.multiply(grad, grad, out=denominator)
+        axpy(1 - self.rho, squared, self.mean_squares)
+        np.sqrt(self.mean_squares, out=denominator)
         denominator += self.epsilon
-        update /= denominator
-        params += update
+        grad /= denominator
+        axpy(-lr, grad, params)
 
 
 OPTIMIZERS = {

@@ -176,6 +176,7 @@ class MinibatchTrainer:
             self.alpha,
             grad=self.grad,
             workspace=self.workspace,
+            weight_sum=weight_sum,
         )
         if not math.isfinite(loss):
             raise DivergenceError(

@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sknn_scratch.nn.optimizers import (
     OPTIMIZERS,
@@ -131,3 +131,21 @@ def test_pickled_state_has_no_scratch_buffers(name):
 def test_unknown_solver():
     with pytest.raises(ValueError, match="Unknown solver 'newton'"):
         get_optimizer("newton")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_blas_updates_match_numpy_across_chunks(dtype):
+    """axpy and scal work in place, chunk by chunk, on long and strided vectors."""
+    from sknn_scratch.nn import _blas
+
+    rng = np.random.default_rng(0)
+    n = 2 * _blas.CHUNK + 123
+    x, y = rng.standard_normal((2, 2 * n)).astype(dtype)
+    expected = y + dtype(0.5) * x
+    _blas.axpy(0.5, x[:n], y[:n])
+    _blas.axpy(0.5, x[n:], y[n:][::-1][::-1])
+    assert_allclose(y, expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
+    z = y.copy()
+    _blas.scal(3.0, y[::2])
+    assert_allclose(y[::2], 3 * z[::2], rtol=1e-6)
+    assert_array_equal(y[1::2], z[1::2])
