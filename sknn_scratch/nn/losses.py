@@ -78,12 +78,17 @@ def _mean_over_samples(terms, sample_weight):
     return np.add.reduce(weighted, axis=0) / np.add.reduce(sample_weight)
 
 
-def _clip_probabilities(P):
+def _clip_probabilities(P, out=None):
     eps = float(np.finfo(P.dtype).eps)
     # np.clip's arithmetic without its Python wrapper, which costs more than
     # the clipping itself on a minibatch
-    clipped = np.maximum(P, eps)
+    clipped = np.maximum(P, eps, out=out)
     return np.minimum(clipped, 1 - eps, out=clipped)
+
+
+def _log_clipped(picked):
+    """Clip a fresh copy of probabilities and take its log, both in place."""
+    return np.log(_clip_probabilities(picked, out=picked), out=picked)
 
 
 def squared_error(Y, P, sample_weight=None):
@@ -124,8 +129,14 @@ def log_loss(Y, P, sample_weight=None):
     Probabilities are clipped to :math:`[\epsilon, 1 - \epsilon]` first, as
     sklearn does, so that a confident mistake costs a large finite amount.
     """
-    P = _clip_probabilities(P)
-    return float(-_mean_over_samples(xlogy(Y, P), sample_weight).sum())
+    if Y.dtype != bool:  # numeric (possibly soft) targets
+        P = _clip_probabilities(P)
+        return float(-_mean_over_samples(xlogy(Y, P), sample_weight).sum())
+    if sample_weight is None:
+        # only the true classes' probabilities need a log
+        return -float(np.add.reduce(_log_clipped(P[Y]))) / P.shape[0]
+    terms = np.log(np.where(Y, _clip_probabilities(P), 1.0))  # log 1 = 0
+    return float(-_mean_over_samples(terms, sample_weight).sum())
 
 
 def binary_log_loss(Y, P, sample_weight=None):
@@ -140,8 +151,9 @@ def binary_log_loss(Y, P, sample_weight=None):
     terms is nonzero: the log of :math:`p` where :math:`y = 1`, of
     :math:`1 - p` where :math:`y = 0`.
     """
-    P = _clip_probabilities(P)
-    terms = np.log(np.where(Y, P, 1 - P))
+    terms = _log_clipped(np.where(Y, P, 1 - P))
+    if sample_weight is None:
+        return -float(np.add.reduce(terms, axis=None)) / P.shape[0]
     return float(-_mean_over_samples(terms, sample_weight).sum())
 
 

@@ -87,3 +87,16 @@ def test_extreme_inputs_stay_finite_and_silent(name):
             dZ = activation.backward(Zx, A, np.ones_like(Zx))
         assert np.isfinite(A).all() and np.isfinite(dZ).all()
         assert A.dtype == dZ.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1.0, 300.0, 1e4])
+def test_softmax_is_stable_on_both_paths(dtype, scale):
+    """Small logits skip the row-maximum shift; large ones need it."""
+    Z = (scale * np.random.RandomState(0).standard_normal((7, 4))).astype(dtype)
+    shifted = Z.astype(np.float64) - Z.max(axis=1, keepdims=True)
+    expected = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    with np.errstate(all="raise", under="ignore"):
+        got = get_output_activation("softmax")(Z)
+    assert got.dtype == dtype
+    assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-30)

@@ -75,6 +75,18 @@ def test_delta_is_the_gradient_at_the_pre_activation(name, n_outputs):
     assert_allclose(got, expected, rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("name", ["log_loss", "binary_log_loss"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_bool_targets_give_the_numeric_value(name, weighted):
+    """Classifiers pass bool indicators, which take a faster path."""
+    loss = get_loss(name)
+    Y = make_targets(name)
+    P = get_output_activation(loss.output_activation)(rng.standard_normal((N, K)))
+    P[0, 0], P[1, 1] = 0.0, 1.0  # clipped the same way on both paths
+    w = WEIGHTS if weighted else None
+    assert_allclose(loss.value(Y.astype(bool), P, w), loss.value(Y, P, w), rtol=1e-14)
+
+
 def test_log_losses_clip_probabilities():
     Y = np.array([[1.0, 0.0, 0.0]])
     value = get_loss("log_loss").value(Y, np.array([[0.0, 0.5, 0.5]]))
