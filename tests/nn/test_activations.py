@@ -99,4 +99,5 @@ def test_softmax_is_stable_on_both_paths(dtype, scale):
     with np.errstate(all="raise", under="ignore"):
         got = get_output_activation("softmax")(Z)
     assert got.dtype == dtype
-    assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-13, atol=1e-30)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    assert_allclose(got, expected, rtol=rtol, atol=1e-30)
