@@ -164,7 +164,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             if incremental:
                 self._check_partial_fit_first_call(y, classes)
             self._fit_unprotected(X, y, sample_weight, incremental)
-        except Exception:
+        except BaseException:  # a second Ctrl-C aborts: restore that too
             self._load_fitted_state(backup)
             raise
         return self

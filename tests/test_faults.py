@@ -1,5 +1,7 @@
 """Faults during fit: interruption and failures leave a consistent model."""
 
+import signal
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -11,22 +13,23 @@ from sknn_scratch.nn.network import Network
 X, y = make_classification(120, 5, n_informative=3, random_state=0)
 
 
-def interrupt_after(monkeypatch, n_steps):
-    """Make the n-th training step from now raise KeyboardInterrupt."""
+def interrupt_after(monkeypatch, *n_steps):
+    """Press Ctrl-C (a real SIGINT) during each n-th training step from now."""
     real = Network.loss_and_grad
     calls = [0]
 
-    def flaky(self, *args, **kwargs):
+    def pressed(self, *args, **kwargs):
         calls[0] += 1
-        if calls[0] == n_steps:
-            raise KeyboardInterrupt
+        if calls[0] in n_steps:
+            signal.raise_signal(signal.SIGINT)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Network, "loss_and_grad", flaky)
+    monkeypatch.setattr(Network, "loss_and_grad", pressed)
+    return calls
 
 
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_interrupted_fit_keeps_the_last_completed_epoch(monkeypatch, solver):
+def test_ctrl_c_finishes_the_epoch_and_keeps_its_model(monkeypatch, solver):
     params = dict(
         hidden_layer_sizes=(8,),
         solver=solver,
@@ -34,19 +37,33 @@ def test_interrupted_fit_keeps_the_last_completed_epoch(monkeypatch, solver):
         random_state=0,
         n_iter_no_change=100,
     )
-    two_epochs = ScratchMLPClassifier(**params, max_iter=2).fit(X, y)
+    three_epochs = ScratchMLPClassifier(**params, max_iter=3).fit(X, y)
     # 6 steps per epoch: the 16th step is the 4th of epoch 3
     interrupt_after(monkeypatch, 16)
     clf = ScratchMLPClassifier(**params, max_iter=50)
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         clf.fit(X, y)
-    assert clf.n_iter_ == 2 and clf.loss_curve_ == two_epochs.loss_curve_
-    assert_array_equal(clf._params, two_epochs._params)
+    assert clf.n_iter_ == 3 and clf.loss_curve_ == three_epochs.loss_curve_
+    assert_array_equal(clf._params, three_epochs._params)
     for name in clf._optimizer._state_names:
         assert_array_equal(
-            getattr(clf._optimizer, name), getattr(two_epochs._optimizer, name)
+            getattr(clf._optimizer, name), getattr(three_epochs._optimizer, name)
         )
     assert clf.predict(X).shape == y.shape
+
+
+def test_second_ctrl_c_aborts_and_keeps_the_earlier_model(monkeypatch):
+    clf = ScratchMLPClassifier(
+        hidden_layer_sizes=(8,), batch_size=20, max_iter=4, random_state=0
+    )
+    clf.fit(X, y)
+    proba, curve = clf.predict_proba(X), list(clf.loss_curve_)
+    calls = interrupt_after(monkeypatch, 3, 4)
+    with pytest.raises(KeyboardInterrupt):
+        clf.fit(X, y)
+    assert calls == [4]
+    assert_array_equal(clf.predict_proba(X), proba)
+    assert clf.loss_curve_ == curve
 
 
 def test_failed_partial_fit_leaves_the_model_bit_identical(monkeypatch):

@@ -9,8 +9,9 @@ gradient and takes one optimizer step. The full-batch path hands
 one vector.
 """
 
-import copy
 import math
+import signal
+import threading
 import warnings
 
 import numpy as np
@@ -189,23 +190,6 @@ class MinibatchTrainer:
         self.optimizer.step(self.params, grad, self.schedule.lr)
         return loss
 
-    def snapshot(self):
-        """Return a copy of everything an epoch changes."""
-        stats = None if self.stats is None else self.stats.copy()
-        optimizer, schedule = copy.deepcopy((self.optimizer, self.schedule))
-        return self.params.copy(), stats, optimizer, schedule, self.order.copy()
-
-    def restore(self, snapshot):
-        """Undo a partial epoch, back to ``snapshot``."""
-        params, stats, optimizer, schedule, order = snapshot
-        np.copyto(self.params, params)
-        if stats is not None:
-            np.copyto(self.stats, stats)
-        self.optimizer.__dict__.update(optimizer.__dict__)
-        self.schedule.__dict__.update(schedule.__dict__)
-        self.order = order
-
-
 def clip_by_norm(grad, max_norm):
     r"""Rescale ``grad`` in place to Euclidean norm at most ``max_norm``.
 
@@ -225,37 +209,68 @@ def clip_by_norm(grad, max_norm):
         grad *= max_norm / norm
 
 
+class EpochEndInterrupt:
+    """Context manager that turns a first Ctrl-C into a request to stop.
+
+    While active (in the main thread, and only if SIGINT still has Python's
+    default handler), a first SIGINT sets :attr:`requested` instead of
+    raising, so the epoch in progress completes and the model stays exactly
+    that of an uninterrupted run. A second SIGINT raises ``KeyboardInterrupt``
+    at once, for a step that takes too long. Elsewhere it does nothing.
+    Deferring the interrupt, instead of rolling a broken epoch back, means no
+    copy of the weights and optimizer state has to be kept.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc_info):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def fit_loop(trainer, max_epochs, end_epoch, begin_epoch=None):
     """Run up to ``max_epochs`` epochs, asking ``end_epoch(loss)`` after each.
 
     ``end_epoch`` returns ``True`` to stop; ``begin_epoch()``, if given, is
-    called before each epoch. A ``KeyboardInterrupt`` during an epoch, or in
-    ``end_epoch`` before it records anything, rolls that epoch back, warns, and
-    ends training, so the model is the one of the last completed epoch.
+    called before each epoch. A first Ctrl-C (see :class:`EpochEndInterrupt`)
+    lets the current epoch finish and be recorded by ``end_epoch``, then ends
+    training with a warning; a second one raises ``KeyboardInterrupt``.
 
     Returns
     -------
     reason : {"stopped", "max_epochs", "interrupted"}
         Why training ended.
     """
-    for _ in range(max_epochs):
-        snapshot = trainer.snapshot()
-        if begin_epoch is not None:
-            begin_epoch()
-        try:
+    with EpochEndInterrupt() as interrupt:
+        for _ in range(max_epochs):
+            if begin_epoch is not None:
+                begin_epoch()
             # Overflow shows up as a non-finite loss, which train_step turns
             # into a DivergenceError with advice: NumPy's warnings would be noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = trainer.run_epoch()
-            # end_epoch must record nothing before it can no longer be
-            # interrupted, so that rolling the epoch back stays consistent.
             stop = end_epoch(loss)
-        except KeyboardInterrupt:
-            trainer.restore(snapshot)
-            warnings.warn("Training interrupted by user.", stacklevel=2)
-            return "interrupted"
-        if stop:
-            return "stopped"
+            if interrupt.requested:
+                warnings.warn("Training interrupted by user.", stacklevel=2)
+                return "interrupted"
+            if stop:
+                return "stopped"
     return "max_epochs"
 
 

@@ -1,5 +1,8 @@
 """The minibatch loop, the full-batch solvers and the stopping rule."""
 
+import signal
+import threading
+
 import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
@@ -65,25 +68,64 @@ def test_divergence_raises_with_advice():
         fit_loop(trainer, 50, lambda loss: False)
 
 
-def test_keyboard_interrupt_rolls_back_the_partial_epoch():
-    trainer = make_trainer()
-    trainer.run_epoch()
-    params, t = trainer.params.copy(), trainer.optimizer.t
+def ctrl_c_at_step(trainer, *steps):
+    """Deliver a real SIGINT during each of the given training steps (1-based)."""
     real_step, calls = trainer.train_step, []
 
-    def interrupted_step(rows):
+    def step(rows):
         calls.append(rows)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
+        if len(calls) in steps:
+            signal.raise_signal(signal.SIGINT)
         return real_step(rows)
 
-    trainer.train_step = interrupted_step
+    trainer.train_step = step
+    return calls
+
+
+def test_first_ctrl_c_finishes_the_epoch_then_stops():
+    trainer, twin = make_trainer(), make_trainer()
+    calls = ctrl_c_at_step(trainer, 6)  # the 2nd step of epoch 2 (4 per epoch)
     epochs = []
     with pytest.warns(UserWarning, match="interrupted"):
         reason = fit_loop(trainer, 5, lambda loss: epochs.append(loss))
-    assert reason == "interrupted" and epochs == []
-    assert_array_equal(trainer.params, params)
-    assert trainer.optimizer.t == t
+    assert reason == "interrupted" and len(epochs) == 2 and len(calls) == 8
+    # exactly the model of two uninterrupted epochs
+    twin_epochs = [twin.run_epoch() for _ in range(2)]
+    assert epochs == twin_epochs
+    assert_array_equal(trainer.params, twin.params)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_second_ctrl_c_aborts_at_once():
+    trainer = make_trainer()
+    calls = ctrl_c_at_step(trainer, 2, 3)
+    with pytest.raises(KeyboardInterrupt):
+        fit_loop(trainer, 5, lambda loss: False)
+    assert len(calls) == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_deferral_stays_out_of_other_threads_and_handlers():
+    """Off the main thread, or under a custom handler, nothing is installed."""
+    seen = []
+    thread = threading.Thread(
+        target=lambda: seen.append(
+            fit_loop(make_trainer(), 1, lambda loss: seen.append(signal.getsignal(2)))
+        )
+    )
+    thread.start()
+    thread.join()
+    assert seen == [signal.default_int_handler, "max_epochs"]
+
+    def custom(signum, frame):
+        pass
+
+    previous = signal.signal(signal.SIGINT, custom)
+    try:
+        fit_loop(make_trainer(), 1, lambda loss: seen.append(signal.getsignal(2)))
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert seen[-1] is custom
 
 
 def test_fit_loop_stops_when_asked():
