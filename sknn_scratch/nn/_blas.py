@@ -14,7 +14,7 @@ _ROUTINES = {}
 
 
 def _routine(name, array):
-    key = (name, array.dtype.char)
+    key = name + array.dtype.char
     routine = _ROUTINES.get(key)
     if routine is None:
         routine = _ROUTINES[key] = blas.get_blas_funcs(name, (array,))
@@ -41,6 +41,9 @@ def axpy(a, x, y):
     array([2., 4.])
     """
     routine = _routine("axpy", y)
+    if y.shape[0] <= CHUNK and y.flags.c_contiguous:
+        routine(x, y, a=a)
+        return
     for start in range(0, y.shape[0], CHUNK):
         part = y[start : start + CHUNK]
         result = routine(x[start : start + CHUNK], part, a=a)
@@ -60,6 +63,9 @@ def scal(a, x):
     array([3., 6.])
     """
     routine = _routine("scal", x)
+    if x.shape[0] <= CHUNK and x.flags.c_contiguous:
+        routine(a, x)
+        return
     for start in range(0, x.shape[0], CHUNK):
         part = x[start : start + CHUNK]
         result = routine(a, part)

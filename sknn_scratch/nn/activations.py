@@ -22,6 +22,9 @@ from scipy.special import erfc, expit
 
 from ._registry import lookup
 
+# log of the largest finite value, by dtype character
+_LOG_MAX = {c: float(np.log(np.finfo(c).max)) for c in "efdg"}
+
 
 @dataclass(frozen=True)
 class Activation:
@@ -65,8 +68,19 @@ def identity_backward(Z, A, dA):
 
 
 def logistic(Z, out):
-    r"""Logistic sigmoid, :math:`\sigma(z) = 1 / (1 + e^{-z})`, by ``expit``."""
-    return expit(Z, out=out)
+    r"""Logistic sigmoid, :math:`\sigma(z) = 1 / (1 + e^{-z})`.
+
+    SciPy's ``expit`` works one element at a time (about 5.6 ns each here);
+    NumPy's vectorized ``exp`` and ``reciprocal`` take about 1.5 ns but four
+    calls. Large batches take the NumPy route when no :math:`e^{-z}` can
+    overflow; the two agree to within three units in the last place.
+    """
+    if Z.size < 1024 or not np.minimum.reduce(Z, axis=None) > -_LOG_MAX[Z.dtype.char]:
+        return expit(Z, out=out)
+    np.negative(Z, out=out)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def logistic_backward(Z, A, dA):
@@ -193,10 +207,6 @@ def silu_backward(Z, A, dA):
     return dA
 
 
-# log of the largest finite value, by dtype character
-_LOG_MAX = {c: float(np.log(np.finfo(c).max)) for c in "efdg"}
-
-
 def softmax(Z, out):
     r"""Softmax over each row, :math:`p_k = e^{z_k} / \sum_j e^{z_j}`.
 
@@ -217,8 +227,21 @@ def softmax(Z, out):
         np.subtract(Z, np.maximum.reduce(Z, axis=1, keepdims=True), out=out)
         np.exp(out, out=out)
     # a matrix-vector product sums short rows faster than np.sum(axis=1)
-    out /= (out @ np.ones(out.shape[1], out.dtype))[:, np.newaxis]
+    out /= (out @ _ones(out.shape[1], out.dtype))[:, np.newaxis]
     return out
+
+
+_ONES = {}
+
+
+def _ones(n, dtype):
+    """A shared read-only vector of ``n`` ones."""
+    key = (n, dtype.char)
+    ones = _ONES.get(key)
+    if ones is None:
+        ones = _ONES[key] = np.ones(n, dtype)
+        ones.flags.writeable = False
+    return ones
 
 
 def exp(Z, out):

@@ -145,7 +145,7 @@ class MinibatchTrainer:
             return array[rows]
         # mode="clip" (the rows are always valid) lets NumPy write straight into
         # ``out``: with the default mode="raise" it buffers, at 3x the cost
-        return np.take(array, rows, axis=0, out=buffer[: len(rows)], mode="clip")
+        return array.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
     def run_epoch(self):
         """Train on every minibatch once; return the mean loss over samples."""
@@ -189,6 +189,7 @@ class MinibatchTrainer:
             clip_by_norm(grad, self.max_grad_norm)
         self.optimizer.step(self.params, grad, self.schedule.lr)
         return loss
+
 
 def clip_by_norm(grad, max_norm):
     r"""Rescale ``grad`` in place to Euclidean norm at most ``max_norm``.
