@@ -143,6 +143,13 @@ class Dense:
         ws.cache[self] = X
         return Z
 
+    def infer(self, params, X, stats):
+        """Return a new array :math:`X W + b` (prediction: no workspace)."""
+        W, b = self.views(params)
+        Z = X @ W if isinstance(X, np.ndarray) else np.asarray(X @ W)
+        Z += b
+        return Z
+
     def backward(self, params, grad, dZ, ws, ctx, need_input_grad=True):
         """Write :math:`X^\\top \\Delta` and :math:`\\mathbf{1}^\\top \\Delta` into
         ``grad``; return :math:`\\Delta W^\\top`."""
@@ -170,6 +177,10 @@ class Activation:
             A = self.function.forward(Z, Z)
         ws.cache[self] = (Z if self.function.needs_input else None, A)
         return A
+
+    def infer(self, params, Z, stats):
+        """Return ``f(Z)``, computed in place."""
+        return self.function.forward(Z, Z)
 
     def backward(self, params, grad, dA, ws, ctx):
         """Multiply ``dA`` in place by ``f'(Z)`` and return it."""
@@ -202,6 +213,10 @@ class Dropout:
             return X
         mask = ws.masks[self][: X.shape[0]]
         return np.multiply(X, mask, out=ws.buffer(self, *X.shape))
+
+    def infer(self, params, X, stats):
+        """Dropout is the identity at prediction time."""
+        return X
 
     def backward(self, params, grad, dY, ws, ctx):
         """Multiply ``dY`` in place by the mask."""
@@ -267,6 +282,15 @@ class BatchNorm:
         Y += params[self.beta]
         ws.cache[self] = (z_hat, inv_std, mean, var)
         return Y
+
+    def infer(self, params, Z, stats):
+        """Normalize ``Z`` in place with the running statistics."""
+        mean, var = stats[self.mean], stats[self.var]
+        Z -= mean
+        Z *= 1.0 / np.sqrt(var + self.eps)
+        Z *= params[self.gamma]
+        Z += params[self.beta]
+        return Z
 
     @staticmethod
     def _batch_moments(Z, fractions):
