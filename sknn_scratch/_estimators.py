@@ -982,10 +982,25 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             self.classes_ = self._label_binarizer.classes_
         else:
             self._check_known_classes(y)
-        # 0/1 indicators as bool, like sklearn: an eighth of the memory of
-        # floats, and every loss and delta accepts them
-        Y = self._label_binarizer.transform(y).astype(bool)
-        return X, Y
+        return X, self._indicators(y)
+
+    def _indicators(self, y):
+        """Return the targets as 0/1 indicators, in bool.
+
+        Bool takes an eighth of the memory of floats, and every loss and delta
+        accepts it. For binary and multiclass targets the bool matrix is built
+        directly, without ``LabelBinarizer``'s int64 one-hot matrix (eight
+        times larger) on the way.
+        """
+        binarizer = self._label_binarizer
+        classes = binarizer.classes_
+        if binarizer.y_type_ == "binary" and len(classes) == 2:
+            return (np.asarray(y) == classes[1])[:, np.newaxis]
+        if binarizer.y_type_ == "multiclass":
+            Y = np.zeros((len(y), len(classes)), dtype=bool)
+            Y[np.arange(len(y)), np.searchsorted(classes, y)] = True
+            return Y
+        return binarizer.transform(y).astype(bool)
 
     def _check_known_classes(self, y):
         classes = unique_labels(y)

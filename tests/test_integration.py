@@ -764,3 +764,25 @@ def test_alpha_shrinks_weights(solver):
         )
         norms.append(sum(np.sum(c**2) for c in est.coefs_))
     assert all(a > b for a, b in zip(norms[:-1], norms[1:], strict=True)), norms
+
+
+@pytest.mark.parametrize(
+    "y",
+    [
+        np.array([3, 1, 2, 3, 1, 7]),
+        np.array(["b", "a", "b", "a", "a", "b"]),
+        np.array(["x", "y", "z", "x", "y", "z"], dtype=object),
+        np.array([1.0, -1.0, 1.0, 2.0, 2.0, -1.0]),
+        np.array([True, False, False, True, True, False]),
+        np.array([[1, 0, 1], [0, 1, 1], [0, 0, 1], [1, 1, 0], [1, 0, 0], [0, 1, 0]]),
+    ],
+)
+def test_indicators_match_label_binarizer(y):
+    """The direct bool indicators equal LabelBinarizer's, for every target type."""
+    from sklearn.preprocessing import LabelBinarizer
+
+    clf = ScratchMLPClassifier(hidden_layer_sizes=(3,), max_iter=2)
+    clf._label_binarizer = LabelBinarizer().fit(y)
+    Y = clf._indicators(y)
+    assert Y.dtype == bool
+    assert_array_equal(Y, clf._label_binarizer.transform(y).astype(bool))
