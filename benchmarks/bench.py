@@ -133,7 +133,9 @@ def _f32(workload):
 MINIBATCH_WORKLOADS = [SMALL, TABULAR, _f32(TABULAR), WIDE, _f32(WIDE)]
 
 # Goals of the performance issue: speedup = sklearn time / scratch time,
-# pct_gemm = 100 * gemm time / scratch time.
+# pct_gemm = 100 * gemm time / scratch time, where "gemm" is the issue's own
+# yardstick (../shared/bench/contenders.py), whose gemm also times the first
+# layer's input gradient dX0. The stricter gemm without it is reported too.
 GOALS = {
     "small float64": {"speedup": 6.0},
     "tabular float64": {"speedup": 2.0, "pct_gemm": 65.0},
@@ -703,7 +705,7 @@ def section_a(results, config):
         pct_gemm3 = percent(gemm3, us["scratch"])
         vs_torch = ratio(us["torch"], us["scratch"])
         noise = spread(results, ("a", key), "us_per_step")
-        measured = {"speedup": speedup, "pct_gemm": pct_gemm}
+        measured = {"speedup": speedup, "pct_gemm": pct_gemm3}
         checks, verdicts = {}, []
         for goal, target in GOALS[key].items():
             value = measured[goal]
@@ -711,7 +713,7 @@ def section_a(results, config):
             what = (
                 f">= {target:g}x sklearn"
                 if goal == "speedup"
-                else f">= {target:g}% gemm"
+                else f">= {target:g}% gemm+dX₀"
             )
             verdicts.append(f"{what}: {verdict(checks[goal], config.quick)}")
         rows.append(
@@ -760,7 +762,9 @@ def section_a(results, config):
     text = table(header, rows) + (
         "\n\nSpeedups are the other contender's time over scratch's (> 1x: scratch "
         "is faster). *% of gemm* = gemm time / scratch time; gemm+dX₀ also times "
-        "the first layer's input gradient, which no training step needs. *spread* "
+        "the first layer's input gradient, which no training step needs, as the "
+        "performance issue's yardstick (`contenders.py gemm`) does: the goals are "
+        "judged against gemm+dX₀. *spread* "
         "is the largest max/min ratio of one contender's repeats; ⚠ marks rows "
         f"above {NOISY}: the machine was busy, rerun when it is quiet."
     )
