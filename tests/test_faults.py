@@ -15,7 +15,7 @@ X, y = make_classification(120, 5, n_informative=3, random_state=0)
 
 def interrupt_after(monkeypatch, *n_steps):
     """Press Ctrl-C (a real SIGINT) during each n-th training step from now."""
-    real = Network.loss_and_grad
+    real = Network.outputs_and_grad
     calls = [0]
 
     def pressed(self, *args, **kwargs):
@@ -24,7 +24,7 @@ def interrupt_after(monkeypatch, *n_steps):
             signal.raise_signal(signal.SIGINT)
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(Network, "loss_and_grad", pressed)
+    monkeypatch.setattr(Network, "outputs_and_grad", pressed)
     return calls
 
 
@@ -77,7 +77,7 @@ def test_failed_partial_fit_leaves_the_model_bit_identical(monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(Network, "loss_and_grad", broken)
+    monkeypatch.setattr(Network, "outputs_and_grad", broken)
     with pytest.raises(RuntimeError, match="injected fault"):
         reg.partial_fit(X, target)
     monkeypatch.undo()
@@ -99,7 +99,7 @@ def test_failed_first_fit_leaves_the_estimator_unfitted(monkeypatch):
     def broken(self, *args, **kwargs):
         raise RuntimeError("injected fault")
 
-    monkeypatch.setattr(Network, "loss_and_grad", broken)
+    monkeypatch.setattr(Network, "outputs_and_grad", broken)
     with pytest.raises(RuntimeError):
         clf.fit(X, y)
     assert not hasattr(clf, "coefs_") and not hasattr(clf, "classes_")

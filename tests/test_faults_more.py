@@ -15,11 +15,12 @@ The contract (extending tests/test_faults.py to every solver and option):
   weights are exactly those of an uninterrupted run of ``n_iter_`` epochs. A
   second Ctrl-C aborts the call and leaves the earlier model bit-identical.
 
-Faults are injected by monkeypatching the core (``Network.loss_and_grad`` and
-friends) to raise, or to deliver SIGINT, at their k-th call. Each test asserts
-that its fault really fired; ``FAULTS`` counts them, and the module teardown
-prints the total: 407 faults (exceptions, interrupts, infinite losses,
-diverging data and bad inputs) over 378 tests, run serially.
+Faults are injected by monkeypatching the core (``Network.outputs_and_grad``,
+which every training step and every full-batch evaluation calls, and friends)
+to raise, or to deliver SIGINT, at their k-th call. Each test asserts that its
+fault really fired; ``FAULTS`` counts them, and the module teardown prints the
+total: 407 faults (exceptions, interrupts, infinite losses, diverging data and
+bad inputs) over 378 tests, run serially.
 """
 
 import math
@@ -177,16 +178,20 @@ def press_ctrl_c(monkeypatch, owner, name, at):
 
 
 def record_losses(monkeypatch):
-    """Record every loss that Network.loss_and_grad returns."""
-    real = Network.loss_and_grad
+    """Record every loss that Network.data_loss returns.
+
+    The full-batch solvers compute one per evaluation, the minibatch loop one
+    per chunk of steps.
+    """
+    real = Network.data_loss
     losses = []
 
     def recording(self, *args, **kwargs):
-        loss, grad = real(self, *args, **kwargs)
+        loss = real(self, *args, **kwargs)
         losses.append(loss)
-        return loss, grad
+        return loss
 
-    monkeypatch.setattr(Network, "loss_and_grad", recording)
+    monkeypatch.setattr(Network, "data_loss", recording)
     return losses
 
 
@@ -215,20 +220,20 @@ def _diverging(solver):
 
 
 def non_finite_loss_from(monkeypatch, at):
-    """Make every loss from the ``at``-th evaluation on infinite; record calls."""
-    real = Network.loss_and_grad
+    """Make every loss from the ``at``-th computation on infinite; record them."""
+    real = Network.data_loss
     losses = []
 
     def diverged(self, *args, **kwargs):
-        loss, grad = real(self, *args, **kwargs)
+        loss = real(self, *args, **kwargs)
         if len(losses) + 1 >= at:
             if len(losses) + 1 == at:
-                FAULTS.append(("Network", "loss_and_grad", "inf loss"))
+                FAULTS.append(("Network", "data_loss", "inf loss"))
             loss = math.inf
         losses.append(loss)
-        return loss, grad
+        return loss
 
-    monkeypatch.setattr(Network, "loss_and_grad", diverged)
+    monkeypatch.setattr(Network, "data_loss", diverged)
     return losses
 
 
@@ -250,7 +255,8 @@ def test_divergence_stops_at_the_first_non_finite_loss(monkeypatch, solver, opti
     _assert_divergence_advice(excinfo)
     first_bad = next(i for i, loss in enumerate(losses) if not math.isfinite(loss))
     FAULTS.append(("data", "diverging", "ValueError"))
-    # No step is taken, and no loss computed, after the first non-finite one.
+    # No loss is computed after the first non-finite one (the minibatch loop
+    # computes losses a chunk of steps at a time and stops at that chunk).
     # (A line search may step back from a bad trial point, but the full-batch
     # solvers' first evaluation here is at the starting point: nothing to step
     # back to.)
@@ -299,7 +305,8 @@ def test_divergence_leaves_the_earlier_model_bit_identical(
     if option == "batch_norm" and (solver in FULL_BATCH or how == "partial_fit"):
         # Scaled inputs get normalized. A full-batch solver can step back from a
         # bad trial point, but not from a bad starting point.
-        non_finite_loss_from(monkeypatch, at=1 if solver in FULL_BATCH else 2)
+        # partial_fit computes its epoch's losses in one chunk.
+        non_finite_loss_from(monkeypatch, at=1)
     elif how == "partial_fit":
         X_big = X * 1e200  # partial_fit keeps the learning rate of its first call
     else:
@@ -322,13 +329,11 @@ def _sites(solver, option, how):
     first_epoch_step = 3  # partial_fit runs one epoch of four steps
     later = 11 if solver in MINIBATCH else 6  # epoch 3, or a later line search
     sites = [
-        ("loss_and_grad-first", Network, "loss_and_grad", 1, RuntimeError("boom")),
-        ("loss_and_grad-mid", Network, "loss_and_grad", 3, RuntimeError("boom")),
+        ("step-first", Network, "outputs_and_grad", 1, RuntimeError("boom")),
+        ("step-mid", Network, "outputs_and_grad", 3, RuntimeError("boom")),
     ]
     if how == "warm_start":
-        sites.append(
-            ("loss_and_grad-late", Network, "loss_and_grad", later, RuntimeError())
-        )
+        sites.append(("step-late", Network, "outputs_and_grad", later, RuntimeError()))
     if solver in MINIBATCH:
         optimizer = OPTIMIZERS[solver]
         sites.append(
@@ -391,7 +396,7 @@ def test_failed_second_call_leaves_the_model_bit_identical(
     monkeypatch.undo()
     assert_same_state(fitted_state(est), before)
     assert_views_alias_params(est)
-    if site[0] != "loss_and_grad-mid":
+    if site[0] != "step-mid":
         return
     # The restored model trains on exactly as an unfaulted twin does.
     twin = _fitted(Estimator, solver, option, how)
@@ -501,7 +506,9 @@ def test_keyboard_interrupt_leaves_a_consistent_model(
     else:
         est = _make(Estimator, solver, option)
     est.set_params(max_iter=20 if minibatch else 50, tol=0.0)
-    calls = press_ctrl_c(monkeypatch, Network, "loss_and_grad", _interrupt_at(solver))
+    calls = press_ctrl_c(
+        monkeypatch, Network, "outputs_and_grad", _interrupt_at(solver)
+    )
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         _again(est, "warm_start", y=y) if how == "warm_start" else est.fit(X, y)
     assert len(calls) >= _interrupt_at(solver), "the fault did not fire"
@@ -548,7 +555,7 @@ def test_ctrl_c_in_partial_fit_finishes_its_epoch(
 ):
     est = _fitted(Estimator, solver, option, "partial_fit")
     twin = _fitted(Estimator, solver, option, "partial_fit")
-    calls = press_ctrl_c(monkeypatch, Network, "loss_and_grad", 3)
+    calls = press_ctrl_c(monkeypatch, Network, "outputs_and_grad", 3)
     with pytest.warns(UserWarning, match="Training interrupted by user"):
         _again(est, "partial_fit")
     assert len(calls) >= 3, "the fault did not fire"
@@ -566,8 +573,8 @@ def test_second_ctrl_c_aborts_partial_fit_and_keeps_the_earlier_model(
 ):
     est = _fitted(Estimator, solver, option, "partial_fit")
     before = fitted_state(est)
-    press_ctrl_c(monkeypatch, Network, "loss_and_grad", 2)
-    calls = press_ctrl_c(monkeypatch, Network, "loss_and_grad", 3)
+    press_ctrl_c(monkeypatch, Network, "outputs_and_grad", 2)
+    calls = press_ctrl_c(monkeypatch, Network, "outputs_and_grad", 3)
     with pytest.raises(KeyboardInterrupt):
         _again(est, "partial_fit")
     assert len(calls) == 3, "the fault did not fire"

@@ -64,6 +64,10 @@ from .losses import get_loss
 __all__ = ["Network", "Workspace"]
 
 
+def _weight_sum(X, sample_weight):
+    return X.shape[0] if sample_weight is None else float(sample_weight.sum())
+
+
 def _per_layer(value, n_hidden, name):
     """Broadcast a float, or check a sequence, to one value per hidden layer."""
     if np.ndim(value) == 0:
@@ -323,18 +327,39 @@ class Network:
         grad : ndarray of shape (n_params,)
             Its gradient, in the same layout as ``params``.
         """
+        if weight_sum is None:
+            weight_sum = _weight_sum(X, sample_weight)
+        P, grad = self.outputs_and_grad(
+            params, X, Y, sample_weight, alpha, grad, workspace, weight_sum
+        )
+        loss = self.data_loss(Y, P, sample_weight)
+        loss += 0.5 * alpha * self.squared_weights(params) / weight_sum
+        return loss, grad
+
+    def outputs_and_grad(
+        self,
+        params,
+        X,
+        Y,
+        sample_weight=None,
+        alpha=0.0,
+        grad=None,
+        workspace=None,
+        weight_sum=None,
+    ):
+        """Run a training pass; return its outputs :math:`P` and the gradient.
+
+        Everything :meth:`loss_and_grad` does except computing the loss, which
+        the minibatch loop computes a chunk of steps at a time. Parameters are
+        those of :meth:`loss_and_grad`; ``P`` lives in ``workspace``.
+        """
         n = X.shape[0]
         workspace = workspace or Workspace(n, params.dtype)
         grad = np.empty_like(params) if grad is None else grad
         if weight_sum is None:
-            weight_sum = n if sample_weight is None else float(sample_weight.sum())
+            weight_sum = _weight_sum(X, sample_weight)
         ctx = Pass(True, sample_weight, weight_sum, alpha)
         P = self.forward(params, X, workspace, ctx)
-
-        loss = self.loss.value(Y, P, sample_weight)
-        weights = params[: self.n_weights]
-        loss += 0.5 * alpha * float(np.dot(weights, weights)) / weight_sum
-
         delta = self.loss.delta(Y, P, out=workspace.buffer("delta", n, P.shape[1]))
         # from here on delta is dJ/dZ: each sample's share w_i / S of its loss
         if sample_weight is None:
@@ -342,7 +367,16 @@ class Network:
         else:
             delta *= ctx.weight_fractions
         self._backward(params, grad, delta, workspace, ctx)
-        return loss, grad
+        return P, grad
+
+    def data_loss(self, Y, P, sample_weight=None):
+        """Return the weighted mean loss of outputs ``P`` for targets ``Y``."""
+        return self.loss.value(Y, P, sample_weight)
+
+    def squared_weights(self, params):
+        r"""Return :math:`\sum_l \lVert W_l \rVert_F^2`, for the L2 term."""
+        weights = params[: self.n_weights]
+        return float(np.dot(weights, weights))
 
     def _backward(self, params, grad, delta, workspace, ctx):
         """Backpropagate the output delta through every layer, filling ``grad``.

@@ -101,6 +101,9 @@ class MinibatchTrainer:
         Rescale the gradient to at most this Euclidean norm before each step.
     """
 
+    LOSS_CHUNK_ROWS = 4096
+    """Rows of outputs kept for one loss computation (at least one batch)."""
+
     def __init__(
         self,
         network,
@@ -131,6 +134,8 @@ class MinibatchTrainer:
         self.X_batch = self._batch_buffer(X)
         self.Y_batch = self._batch_buffer(Y)
         self.w_batch = self._batch_buffer(sample_weight)
+        chunk = batch_size * max(1, self.LOSS_CHUNK_ROWS // batch_size)
+        self.outputs = np.empty((min(chunk, self.n_samples), Y.shape[1]), params.dtype)
 
     def _batch_buffer(self, array):
         if self.shuffle and isinstance(array, np.ndarray):
@@ -148,28 +153,52 @@ class MinibatchTrainer:
         return array.take(rows, axis=0, out=buffer[: len(rows)], mode="clip")
 
     def run_epoch(self):
-        """Train on every minibatch once; return the mean loss over samples."""
+        """Train on every minibatch once; return the epoch's loss.
+
+        The epoch's loss is sklearn's: each step's objective (the weighted
+        mean loss of its batch plus the L2 term at that step's weights),
+        weighted by the batch's row count, over all rows. A step keeps its
+        outputs, and the losses are computed for a chunk of steps at once
+        (:meth:`_flush_losses`): a few large NumPy calls instead of a few small
+        ones per step. A non-finite loss raises :class:`DivergenceError` at
+        the end of its chunk.
+        """
         if self.shuffle:
             self.order = self.order[self.rng.permutation(self.n_samples)]
-        total = 0.0
+        self._loss_total = self._penalty_total = 0.0
+        self._pending, self._batch_factors = slice(0, 0), []
         for batch in batch_slices(self.n_samples, self.batch_size):
             rows = self.order[batch] if self.shuffle else batch
-            total += self.train_step(rows) * (batch.stop - batch.start)
-        return total / self.n_samples
+            step = self.train_step(rows)
+            if step is None:  # skipped: it counts as zero loss
+                self._flush_losses()
+                self._pending = slice(batch.stop, batch.stop)
+            else:
+                self._keep_outputs(batch, *step)
+        self._flush_losses()
+        penalty = 0.5 * self.alpha * self._penalty_total
+        return (self._loss_total + penalty) / self.n_samples
 
     def train_step(self, rows):
-        """Take one optimizer step on the minibatch ``rows``; return its loss.
+        r"""Take one optimizer step on the minibatch ``rows``.
 
-        A minibatch whose weights sum to zero carries no information: it is
-        skipped and counts as zero loss.
+        Returns
+        -------
+        step : tuple or None
+            ``(P, weight_sum, squared_weights)``: the outputs (a workspace
+            buffer, valid until the next step), the batch's weight sum and
+            :math:`\sum \lVert W \rVert^2` before the step, from which the
+            step's loss follows. ``None`` if the batch's weights sum to zero:
+            it carries no information and is skipped.
         """
         weights = self._gather(self.sample_weight, self.w_batch, rows)
         X = self._gather(self.X, self.X_batch, rows)
         weight_sum = X.shape[0] if weights is None else float(weights.sum())
         if not weight_sum > 0:
-            return 0.0
+            return None
         self.network.draw_dropout_masks(self.workspace, self.rng, X.shape[0])
-        loss, grad = self.network.loss_and_grad(
+        squared = self.network.squared_weights(self.params) if self.alpha else 0.0
+        P, grad = self.network.outputs_and_grad(
             self.params,
             X,
             self._gather(self.Y, self.Y_batch, rows),
@@ -179,16 +208,52 @@ class MinibatchTrainer:
             workspace=self.workspace,
             weight_sum=weight_sum,
         )
-        if not math.isfinite(loss):
-            raise DivergenceError(
-                f"The training loss became non-finite ({loss}). {DIVERGENCE_ADVICE}"
-            )
         if self.stats is not None:
             self.network.update_running_stats(self.stats, self.workspace, weight_sum)
         if self.max_grad_norm is not None:
             clip_by_norm(grad, self.max_grad_norm)
         self.optimizer.step(self.params, grad, self.schedule.lr)
-        return loss
+        return P, weight_sum, squared
+
+    def _keep_outputs(self, batch, P, weight_sum, squared):
+        """Copy a step's outputs into the chunk buffer, flushing it when full."""
+        if self._pending.stop - self._pending.start + P.shape[0] > len(self.outputs):
+            self._flush_losses()
+            self._pending = slice(batch.start, batch.start)
+        offset = batch.start - self._pending.start
+        np.copyto(self.outputs[offset : offset + P.shape[0]], P)
+        self._pending = slice(self._pending.start, batch.stop)
+        n_rows = batch.stop - batch.start
+        if self.sample_weight is not None:
+            self._batch_factors.append((n_rows, n_rows / weight_sum))
+        self._penalty_total += n_rows * squared / weight_sum
+
+    def _flush_losses(self):
+        r"""Add the losses of the buffered steps' outputs to the epoch's total.
+
+        With sample weights, row :math:`i` of batch :math:`b` counts with
+        :math:`w_i\, n_b / S_b`, so that the chunk's weighted mean times its
+        row count is :math:`\sum_b n_b L_b`, each batch's mean loss
+        :math:`L_b` weighted by its row count :math:`n_b`.
+        """
+        start, stop = self._pending.start, self._pending.stop
+        if stop > start:
+            rows = self.order[start:stop] if self.shuffle else slice(start, stop)
+            weights = None
+            if self.sample_weight is not None:
+                counts, factors = zip(*self._batch_factors, strict=True)
+                weights = self.sample_weight[rows] * np.repeat(factors, counts)
+                self._batch_factors = []
+            loss = self.network.data_loss(
+                self.Y[rows], self.outputs[: stop - start], weights
+            )
+            self._loss_total += loss * (stop - start)
+            self._pending = slice(stop, stop)
+        total = self._loss_total + self._penalty_total
+        if not math.isfinite(total):
+            raise DivergenceError(
+                f"The training loss became non-finite ({total}). {DIVERGENCE_ADVICE}"
+            )
 
 
 def clip_by_norm(grad, max_norm):

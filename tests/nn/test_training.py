@@ -5,7 +5,7 @@ import threading
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from sknn_scratch.nn.network import Network
 from sknn_scratch.nn.optimizers import SGD, Adam
@@ -13,6 +13,7 @@ from sknn_scratch.nn.schedules import get_schedule
 from sknn_scratch.nn.training import (
     DivergenceError,
     MinibatchTrainer,
+    batch_slices,
     count_no_improvement,
     fit_full_batch,
     fit_loop,
@@ -54,10 +55,54 @@ def test_zero_weight_minibatch_is_skipped():
     weights[:10] = 0.0
     trainer = make_trainer(sample_weight=weights, shuffle=False)
     before = trainer.params.copy()
-    assert trainer.train_step(slice(0, 10)) == 0.0
+    assert trainer.train_step(slice(0, 10)) is None
     assert_array_equal(trainer.params, before)
     assert trainer.optimizer.t == 0
-    assert trainer.train_step(slice(10, 20)) > 0.0
+    P, weight_sum, squared = trainer.train_step(slice(10, 20))
+    assert P.shape == (10, 1) and weight_sum == 10.0 and squared > 0.0
+
+
+def reference_epoch_loss(trainer):
+    """sklearn's epoch loss, one loss_and_grad per step, on a twin trainer."""
+    net, total = trainer.network, 0.0
+    if trainer.shuffle:
+        trainer.order = trainer.order[trainer.rng.permutation(trainer.n_samples)]
+    for batch in batch_slices(trainer.n_samples, trainer.batch_size):
+        rows = trainer.order[batch] if trainer.shuffle else batch
+        w = None if trainer.sample_weight is None else trainer.sample_weight[rows]
+        if w is not None and not w.sum() > 0:
+            continue
+        loss, grad = net.loss_and_grad(
+            trainer.params, trainer.X[rows], trainer.Y[rows], w, trainer.alpha
+        )
+        trainer.optimizer.step(trainer.params, grad, trainer.schedule.lr)
+        total += loss * (batch.stop - batch.start)
+    return total / trainer.n_samples
+
+
+@pytest.mark.parametrize("chunk_rows", [10, 25, 4096])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_chunked_epoch_loss_is_the_sum_of_step_losses(
+    monkeypatch, chunk_rows, weighted, shuffle
+):
+    """Losses computed a chunk at a time equal one loss per step, sklearn's way.
+
+    A chunk of 25 rows holds two batches of 10 and flushes mid-epoch; the
+    weights include a zero-weight batch (skipped) and uneven batch sums.
+    """
+    monkeypatch.setattr(MinibatchTrainer, "LOSS_CHUNK_ROWS", chunk_rows)
+    weights = None
+    if weighted:
+        weights = np.random.RandomState(1).uniform(0.1, 3.0, 40)
+        weights[10:20] = 0.0
+    trainer = make_trainer(sample_weight=weights, shuffle=shuffle)
+    twin = make_trainer(sample_weight=weights, shuffle=shuffle)
+    for _ in range(3):
+        assert trainer.run_epoch() == pytest.approx(
+            reference_epoch_loss(twin), rel=1e-13
+        )
+    assert_allclose(trainer.params, twin.params, rtol=1e-13, atol=1e-15)
 
 
 def test_divergence_raises_with_advice():
