@@ -242,10 +242,12 @@ class MinibatchTrainer:
             weights = None
             if self.sample_weight is not None:
                 counts, factors = zip(*self._batch_factors, strict=True)
-                weights = self.sample_weight[rows] * np.repeat(factors, counts)
+                weights = np.multiply(
+                    _take_rows(self.sample_weight, rows), np.repeat(factors, counts)
+                )
                 self._batch_factors = []
             loss = self.network.data_loss(
-                self.Y[rows], self.outputs[: stop - start], weights
+                _take_rows(self.Y, rows), self.outputs[: stop - start], weights
             )
             self._loss_total += loss * (stop - start)
             self._pending = slice(stop, stop)
@@ -254,6 +256,11 @@ class MinibatchTrainer:
             raise DivergenceError(
                 f"The training loss became non-finite ({total}). {DIVERGENCE_ADVICE}"
             )
+
+
+def _take_rows(array, rows):
+    """``array[rows]`` for a slice or an index array (``take``: 4x faster)."""
+    return array[rows] if isinstance(rows, slice) else array.take(rows, axis=0)
 
 
 def clip_by_norm(grad, max_norm):
