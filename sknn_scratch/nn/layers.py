@@ -80,13 +80,6 @@ class Workspace:
             ones = self._buffers["ones"] = np.ones(max(n, self.n_rows), self.dtype)
         return ones[:n]
 
-    def vector(self, key, size):
-        """Return a 1-D scratch buffer of ``size`` entries called ``key``."""
-        buf = self._buffers.get(key)
-        if buf is None or buf.shape != (size,):
-            buf = self._buffers[key] = np.empty(size, self.dtype)
-        return buf
-
 
 def _matmul_into(A, W, out):
     """Write ``A @ W`` into ``out``; ``A`` may be a scipy sparse matrix."""

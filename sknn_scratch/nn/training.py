@@ -334,7 +334,7 @@ def fit_loop(trainer, max_epochs, end_epoch, begin_epoch=None):
         for _ in range(max_epochs):
             if begin_epoch is not None:
                 begin_epoch()
-            # Overflow shows up as a non-finite loss, which train_step turns
+            # Overflow shows up as a non-finite loss, which run_epoch turns
             # into a DivergenceError with advice: NumPy's warnings would be noise.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 loss = trainer.run_epoch()
