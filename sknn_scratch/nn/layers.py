@@ -262,13 +262,13 @@ class BatchNorm:
 
     def forward(self, params, Z, ws, ctx):
         """Normalize with batch statistics (training) or running ones."""
+        z_hat = ws.buffer((self, "z_hat"), *Z.shape)
         if ctx.training:
-            mean, var = self._batch_moments(Z, ctx.weight_fractions)
+            mean, var = self._batch_moments(Z, ws, ctx.weight_fractions, z_hat)
         else:
             mean, var = ctx.stats[self.mean], ctx.stats[self.var]
+            np.subtract(Z, mean, out=z_hat)
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        z_hat = ws.buffer((self, "z_hat"), *Z.shape)
-        np.subtract(Z, mean, out=z_hat)
         z_hat *= inv_std
         Y = ws.buffer(self, *Z.shape)
         np.multiply(z_hat, params[self.gamma], out=Y)
@@ -285,29 +285,49 @@ class BatchNorm:
         Z += params[self.beta]
         return Z
 
-    @staticmethod
-    def _batch_moments(Z, fractions):
+    def _batch_moments(self, Z, ws, fractions, centered):
+        """Return the weighted column means and variances; leave ``Z - mean``
+        in ``centered``. Both sums are matrix-vector products with the weight
+        fractions (``1/n`` each without weights): faster than ``np.var``."""
+        n = Z.shape[0]
         if fractions is None:
-            return Z.mean(axis=0), Z.var(axis=0)
-        p = fractions[:, 0]
-        mean = p @ Z
-        return mean, p @ (Z - mean) ** 2
+            ones = ws.ones(n)
+            mean = (ones @ Z) / n
+        else:
+            mean = fractions[:, 0] @ Z
+        np.subtract(Z, mean, out=centered)
+        squares = ws.buffer((self, "dZ"), n, self.width)  # free until backward
+        np.multiply(centered, centered, out=squares)
+        var = (ones @ squares) / n if fractions is None else fractions[:, 0] @ squares
+        return mean, var
 
     def backward(self, params, grad, dY, ws, ctx):
-        """Fill the gradients of gamma and beta; return the input's delta."""
+        r"""Fill the gradients of gamma and beta; return the input's delta.
+
+        With :math:`s = \gamma / \sqrt{\sigma^2 + \varepsilon}` and the column
+        sums :math:`\partial J/\partial\gamma = \sum_i dY_i \hat z_i` and
+        :math:`\partial J/\partial\beta = \sum_i dY_i`, the formula of the class
+        docstring becomes
+        :math:`dZ_j = s\,dY_j - p_j\, s\,(\partial J/\partial\beta + \hat z_j\,
+        \partial J/\partial\gamma)`: five passes over the batch. ``dY`` is
+        used as scratch.
+        """
         z_hat, inv_std, _, _ = ws.cache[self]
-        grad[self.gamma] = np.sum(dY * z_hat, axis=0)
-        grad[self.beta] = np.sum(dY, axis=0)
-        g = dY * params[self.gamma]
         n = dY.shape[0]
+        ones = ws.ones(n)
         dZ = ws.buffer((self, "dZ"), n, self.width)
-        np.multiply(z_hat, np.sum(g * z_hat, axis=0), out=dZ)
-        dZ += np.sum(g, axis=0)
+        np.multiply(dY, z_hat, out=dZ)
+        d_gamma = np.matmul(ones, dZ, out=grad[self.gamma])
+        d_beta = np.matmul(ones, dY, out=grad[self.beta])
+        scale = params[self.gamma] * inv_std
         p = ctx.weight_fractions
-        dZ *= 1.0 / n if p is None else p
-        np.subtract(g, dZ, out=dZ)
-        dZ *= inv_std
-        return dZ
+        share = scale / n if p is None else scale
+        np.multiply(z_hat, share * d_gamma, out=dZ)
+        dZ += share * d_beta
+        if p is not None:
+            dZ *= p
+        np.multiply(dY, scale, out=dY)
+        return np.subtract(dY, dZ, out=dZ)
 
     def update_running(self, stats, ws, total):
         """Blend this step's batch statistics (weight sum ``total``) into ``stats``."""
