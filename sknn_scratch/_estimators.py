@@ -538,8 +538,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Record an epoch, apply the stopping rules; return True to stop.
 
         The validation set is scored before anything is recorded, so that an
-        interruption while scoring (raised to :func:`fit_loop`, which rolls the
-        epoch back) leaves no trace of the epoch.
+        exception while scoring (a second Ctrl-C included) leaves no trace of
+        the epoch: ``fit`` then restores the model it had before the call.
         """
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             measured = None if validation is None else self._score_epoch(validation)
