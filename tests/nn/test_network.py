@@ -157,3 +157,22 @@ def test_other_initializers_have_their_variance_and_zero_biases(name, std):
     assert coefs[0].std() == pytest.approx(std, rel=0.02)
     assert abs(coefs[0].mean()) < 0.05 * std
     assert all((b == 0).all() for b in intercepts)
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5, 0.9])
+def test_dropout_masks_keep_each_unit_with_probability_one_minus_rate(rate):
+    """Masks are 0 or 1/(1-p); the kept fraction is 1-p within 5 standard errors."""
+    net = Network([3, 400, 2], "relu", "log_loss", dropout=rate)
+    ws = Workspace(500, np.float64)
+    net.draw_dropout_masks(ws, np.random.RandomState(0), 500)
+    (mask,) = ws.masks.values()
+    assert mask.shape == (500, 400)
+    assert set(np.unique(mask)) <= {0.0, 1.0 / (1.0 - rate)}
+    kept = np.mean(mask > 0)
+    assert abs(kept - (1 - rate)) < 5 * np.sqrt(rate * (1 - rate) / mask.size)
+    # fresh masks on every draw, from the generator given
+    again = Workspace(500, np.float64)
+    net.draw_dropout_masks(again, np.random.RandomState(0), 500)
+    assert_array_equal(next(iter(again.masks.values())), mask)
+    net.draw_dropout_masks(again, np.random.RandomState(1), 500)
+    assert not np.array_equal(next(iter(again.masks.values())), mask)
