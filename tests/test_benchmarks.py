@@ -5,11 +5,15 @@ expected rows. Timings are never asserted: quick runs time shrunk workloads,
 and the machine may be busy. This test only keeps the scripts from rotting.
 """
 
+import dataclasses
 import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import numpy as np
+import pytest
 
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
@@ -68,3 +72,45 @@ def test_benchmark_scripts_write_their_reports(tmp_path):
         assert len(times) == len(widths["widths"])
     if importlib.util.find_spec("matplotlib") is not None:
         assert (width_out / "width.png").stat().st_size > 0
+
+
+def load_floor():
+    """Import benchmarks/numpy_floor.py (it imports bench.py beside it)."""
+    path = BENCHMARKS / "numpy_floor.py"
+    spec = importlib.util.spec_from_file_location("numpy_floor", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("workload", ["small", "tabular:float32"])
+@pytest.mark.parametrize("timed", [False, True])
+def test_numpy_floor_trains_exactly_like_the_package(workload, timed):
+    # The floor is only a floor if it does the package's work: same shuffles,
+    # same calls, hence the same weights after every epoch.
+    floor_module = load_floor()
+    shrunk = dataclasses.replace(floor_module.WORKLOADS[workload], n_samples=1000)
+    trainers = floor_module.make_trainers(shrunk)
+    floor, scratch = trainers["floor"], trainers["scratch"]
+    if timed:
+        floor.spent, floor.step = {}, floor.timed_step
+    for _ in range(2):
+        floor_loss, scratch_loss = floor.run_epoch(), scratch.run_epoch()
+        np.testing.assert_array_equal(floor.params, scratch.params)
+        # the package sums the epoch's loss in chunks, the floor in one go
+        assert floor_loss == pytest.approx(scratch_loss, rel=1e-6)
+    assert not np.array_equal(
+        floor.params, floor_module.make_trainers(shrunk)["floor"].params
+    )
+    if timed:
+        assert floor.spent["products: forward"] > 0
+        assert set(floor.spent) >= {"gather the batch's rows", "optimizer"}
+
+
+def test_numpy_floor_script_reports_the_goals():
+    printed = finish(start("numpy_floor.py", "--quick", "--breakdown"))
+    for name in ("small", "tabular", "tabular:float32"):
+        assert f"## {name} (median us/step)" in printed
+        assert f"## {name}: the floor's step, operation by operation" in printed
+    assert printed.count("6x sklearn needs") == 1
+    assert printed.count("65% of gemm+dX0 needs") == 2
