@@ -116,18 +116,26 @@ class FloorTrainer:
         self.Z = [np.empty((batch_size, k), dtype) for k in sizes[1:]]
         self.D = [np.empty((batch_size, k), dtype) for k in sizes[1:]]
         self.ones = np.ones(batch_size, dtype)
-        self.outputs = np.empty((self.n_samples, sizes[-1]), dtype)
+        rows = batch_size * max(1, MinibatchTrainer.LOSS_CHUNK_ROWS // batch_size)
+        self.outputs = np.empty((min(rows, self.n_samples), sizes[-1]), dtype)
         self.order = np.arange(self.n_samples)
 
     def run_epoch(self):
-        """Train on every shuffled minibatch once; return sklearn's epoch loss."""
+        """Train on every shuffled minibatch once; return sklearn's epoch loss.
+
+        Like the package, it keeps the outputs of a chunk of steps and takes
+        their loss at once.
+        """
         self.order = self.order[self.rng.permutation(self.n_samples)]
-        penalty = 0.0
-        for start in range(0, self.n_samples, self.batch_size):
-            rows = self.order[start : start + self.batch_size]
-            penalty += self.step(rows, start)
-        loss = self.loss.value(self.Y.take(self.order, axis=0), self.outputs)
-        return loss + 0.5 * ALPHA * penalty / self.n_samples
+        chunk, loss, penalty = len(self.outputs), 0.0, 0.0
+        for first in range(0, self.n_samples, chunk):
+            last = min(first + chunk, self.n_samples)
+            for start in range(first, last, self.batch_size):
+                rows = self.order[start : start + self.batch_size]
+                penalty += self.step(rows, start - first)
+            Y = self.Y.take(self.order[first:last], axis=0)
+            loss += self.loss.value(Y, self.outputs[: last - first]) * (last - first)
+        return (loss + 0.5 * ALPHA * penalty) / self.n_samples
 
     def step(self, rows, start):
         """One gradient step on ``rows``; return the squared weights before it."""
