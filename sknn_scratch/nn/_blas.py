@@ -40,7 +40,7 @@ def axpy(a, x, y):
     >>> y
     array([2., 4.])
     """
-    routine = _routine("axpy", y)
+    routine = _ROUTINES.get("axpy" + y.dtype.char) or _routine("axpy", y)
     if y.shape[0] <= CHUNK and y.flags.c_contiguous:
         routine(x, y, a=a)
         return
@@ -62,7 +62,7 @@ def scal(a, x):
     >>> x
     array([3., 6.])
     """
-    routine = _routine("scal", x)
+    routine = _ROUTINES.get("scal" + x.dtype.char) or _routine("scal", x)
     if x.shape[0] <= CHUNK and x.flags.c_contiguous:
         routine(a, x)
         return

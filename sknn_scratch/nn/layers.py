@@ -112,19 +112,20 @@ class Dense:
         self.index, self.n_in, self.n_out = index, n_in, n_out
         self.w = slice(w_start, w_start + n_in * n_out)
         self.b = slice(b_start, b_start + n_out)
-        self._views = {}
+        self._recent = ((None, None), (None, None))
 
     def views(self, vector):
         """Return the ``(W, b)`` views of a flat vector."""
-        # Training passes the same parameter and gradient vectors at every
-        # step; remember their views (keyed by identity, holding the vector).
-        cached = self._views.get(id(vector))
-        if cached is not None and cached[0] is vector:
-            return cached[1]
+        # Training alternates between the same parameter and gradient vectors:
+        # remember the views of the last two (which keeps those two alive).
+        last, before = self._recent
+        if last[0] is vector:
+            return last[1]
+        if before[0] is vector:
+            self._recent = before, last
+            return before[1]
         views = vector[self.w].reshape(self.n_in, self.n_out), vector[self.b]
-        if len(self._views) > 4:
-            self._views.clear()
-        self._views[id(vector)] = (vector, views)
+        self._recent = (vector, views), last
         return views
 
     def forward(self, params, X, ws, ctx):

@@ -191,12 +191,15 @@ class MinibatchTrainer:
             step's loss follows. ``None`` if the batch's weights sum to zero:
             it carries no information and is skipped.
         """
-        weights = self._gather(self.sample_weight, self.w_batch, rows)
         X = self._gather(self.X, self.X_batch, rows)
-        weight_sum = X.shape[0] if weights is None else float(weights.sum())
-        if not weight_sum > 0:
-            return None
-        self.network.draw_dropout_masks(self.workspace, self.rng, X.shape[0])
+        weights, weight_sum = None, X.shape[0]
+        if self.sample_weight is not None:
+            weights = self._gather(self.sample_weight, self.w_batch, rows)
+            weight_sum = float(weights.sum())
+            if not weight_sum > 0:
+                return None
+        if self.network.dropouts:
+            self.network.draw_dropout_masks(self.workspace, self.rng, X.shape[0])
         squared = self.network.squared_weights(self.params) if self.alpha else 0.0
         P, grad = self.network.outputs_and_grad(
             self.params,
