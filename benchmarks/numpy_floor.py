@@ -45,7 +45,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (the workloads and their data)
 
 from sknn_scratch.nn._blas import axpy  # noqa: E402
-from sknn_scratch.nn.activations import get_activation  # noqa: E402
 from sknn_scratch.nn.network import Network  # noqa: E402
 from sknn_scratch.nn.optimizers import get_optimizer  # noqa: E402
 from sknn_scratch.nn.schedules import get_schedule  # noqa: E402
@@ -107,7 +106,7 @@ class FloorTrainer:
         self.grad = np.empty_like(params)
         self.W, self.b = network.unpack(params)
         self.gW, self.gb = network.unpack(self.grad)
-        self.hidden = get_activation(network.activation.name)
+        self.hidden = network.activation
         self.output = network.output_activation.forward
         self.loss = network.loss
         dtype, sizes = params.dtype, network.layer_sizes
@@ -230,13 +229,11 @@ def make_trainers(workload, seed=0):
     return trainers
 
 
-def gemm_epoch(workload, with_input_grad):
-    """One epoch of the step's products alone, timed (seconds)."""
+def gemm_epoch(workload):
+    """Seconds for one epoch of the step's products alone, without and with dX0."""
     sub = dataclasses.replace(workload, epochs=1)
     seconds, extra = bench.time_gemm(sub, None, None)
-    if with_input_grad:
-        return extra["us_per_step_with_input_grad"] * sub.steps / 1e6
-    return seconds
+    return seconds, extra["us_per_step_with_input_grad"] * sub.steps / 1e6
 
 
 def sklearn_fit(workload, X, y):
@@ -255,8 +252,9 @@ def measure(workload, repeats):
         for trainer in trainers.values():  # warm up caches and buffers
             trainer.run_epoch()
         for _ in range(repeats):
-            samples["gemm"].append(gemm_epoch(workload, False) / steps)
-            samples["gemm+dX0"].append(gemm_epoch(workload, True) / steps)
+            gemm, gemm_dx0 = gemm_epoch(workload)
+            samples["gemm"].append(gemm / steps)
+            samples["gemm+dX0"].append(gemm_dx0 / steps)
             for name, trainer in trainers.items():
                 start = time.perf_counter()
                 trainer.run_epoch()
