@@ -109,8 +109,9 @@ def test_numpy_floor_trains_exactly_like_the_package(workload, timed):
 
 def test_numpy_floor_script_reports_the_goals():
     printed = finish(start("numpy_floor.py", "--quick", "--breakdown"))
-    for name in ("small", "tabular", "tabular:float32"):
+    for name in ("small", "tabular", "tabular:float32", "wide", "wide:float32"):
         assert f"## {name} (median us/step)" in printed
         assert f"## {name}: the floor's step, operation by operation" in printed
     assert printed.count("6x sklearn needs") == 1
     assert printed.count("65% of gemm+dX0 needs") == 2
+    assert printed.count("85% of gemm+dX0 needs") == 2
