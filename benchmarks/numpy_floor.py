@@ -338,7 +338,6 @@ def main(argv=None):
     parser.add_argument(
         "--breakdown", action="store_true", help="also time each floor operation"
     )
-    parser.add_argument("--lines", metavar="RAWFILE", help="summarize a py-spy profile")
     config = parser.parse_args(argv)
     repeats = 1 if config.quick else config.repeats
     for name in config.workloads.split(","):
