@@ -32,7 +32,8 @@ still evaluated in float32, as onnxruntime has no float64 ``Erf``.
 
 Classifiers have two outputs, ``label`` and ``probabilities``. The
 probabilities are a plain ``(n_samples, n_classes)`` tensor, as
-``predict_proba`` returns them, and not the list of dictionaries (``ZipMap``)
+``predict_proba`` returns them (two columns for a model fitted on a single
+class), and not the list of dictionaries (``ZipMap``)
 that skl2onnx gives other classifiers by default, also inside a pipeline; pass
 ``options={"zipmap": True}`` to get one. The labels are int64 for integer or
 boolean classes, strings for string classes and float64 for float classes; a
@@ -275,6 +276,12 @@ def _is_multilabel(model):
     return model.out_activation_ == "logistic" and model.n_outputs_ > 1
 
 
+def _n_proba_columns(model):
+    # One logistic output gives two columns, as predict_proba returns them, also
+    # for a single-class model.
+    return max(model.n_outputs_, 2)
+
+
 def _labels(owner, model):
     """Return the exported class labels, their tensor type and their proto dtype.
 
@@ -298,6 +305,11 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     if options["zipmap"] is not False:
         if _is_multilabel(model):
             raise ValueError("A multilabel classifier cannot be exported with ZipMap.")
+        if len(model.classes_) == 1:
+            raise ValueError(
+                "A single-class classifier cannot be exported with ZipMap: its "
+                "two probability columns have only one class label."
+            )
         return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
     operator = scope.declare_local_operator(get_model_alias(type(model)), model)
     operator.inputs = inputs
@@ -342,7 +354,7 @@ def _classifier_shapes(operator):
     else:
         operator.outputs[0].type = label_type([n_samples])
     proba_type = _TENSOR_TYPE[_input_dtype(operator)]
-    operator.outputs[1].type = proba_type([n_samples, len(model.classes_)])
+    operator.outputs[1].type = proba_type([n_samples, _n_proba_columns(model)])
 
 
 def _convert_classifier(scope, operator, container):
@@ -364,6 +376,9 @@ def _convert_classifier(scope, operator, container):
         g.node("Concat", [g.node("Sub", [g.const(1.0), P]), P], proba, axis=1)
         index = g.node("Reshape", [index, g.const([-1], proto=_TensorProto.INT64)])
     classes, _, proto = _labels(container, model)
+    if len(classes) == 1:
+        # predict gives the one class whichever side of 0.5 the output is.
+        classes = np.repeat(classes, 2)
     g.node("Gather", [g.const(classes, "classes", proto), index], label, axis=0)
 
 

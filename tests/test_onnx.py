@@ -257,3 +257,22 @@ def test_older_opsets(target_opset):
     if target_opset is not None:
         assert {op.domain: op.version for op in onx.opset_import}[""] == target_opset
     _check_matches(model, onx, X)
+
+
+# ------------------------------------------------- single-class classifiers
+
+
+def test_single_class_classifier_matches_predict():
+    X, _ = _data("binary")
+    model = _estimator("binary", hidden_layer_sizes=(3,), max_iter=5)
+    model.fit(X[:20], np.full(20, 7))
+    onx = sknn_onnx.to_onnx(model, X[:1])
+    assert onx.graph.output[1].type.tensor_type.shape.dim[1].dim_value == 2
+    _check_matches(model, onx, X)
+
+
+def test_single_class_classifier_refuses_zipmap():
+    X, _ = _data("binary")
+    model = _estimator("binary", max_iter=5).fit(X[:20], np.full(20, 7))
+    with pytest.raises(ValueError, match="single-class"):
+        skl2onnx.to_onnx(model, X[:1], options={"zipmap": True})
