@@ -33,14 +33,27 @@ still evaluated in float32, as onnxruntime has no float64 ``Erf``.
 Classifiers have two outputs, ``label`` and ``probabilities``. The
 probabilities are a plain ``(n_samples, n_classes)`` tensor, as
 ``predict_proba`` returns them (two columns for a model fitted on a single
-class), and not the list of dictionaries (``ZipMap``)
-that skl2onnx gives other classifiers by default, also inside a pipeline; pass
-``options={"zipmap": True}`` to get one. The labels are int64 for integer or
-boolean classes, strings for string classes and float64 for float classes; a
-multilabel classifier's ``label`` is the ``(n_samples, n_labels)`` int64
-indicator matrix that ``predict`` returns. Regressors have one output,
-``variable``, of shape ``(n_samples, n_outputs)``: ``(n_samples, 1)`` for a
-single output, as for every skl2onnx regressor.
+class), and not the list of dictionaries (``ZipMap``) that skl2onnx gives
+other classifiers by default, also inside a pipeline; pass
+``options={"zipmap": True}`` to get one.
+
+The labels have the dtype of ``classes_``, which is the dtype of ``predict``:
+
+- ``bool``, ``int8`` to ``int64``, ``uint8`` to ``uint64`` (values from
+  :math:`2^{63}` on included) and ``float16`` to ``float64`` classes keep their
+  type;
+- string classes (NumPy ``str``, or ``object`` holding ``str``) are ONNX
+  strings, which onnxruntime returns as an ``object`` array of ``str``;
+- any other dtype, such as ``longdouble``, is refused with a ``ValueError``;
+- a multilabel classifier's ``label`` is the ``(n_samples, n_labels)`` int64
+  indicator matrix that ``predict`` returns, and skl2onnx's ``nocl`` option
+  gives the int64 class indices;
+- with ZipMap, skl2onnx makes numeric labels int64: classes that int64 cannot
+  hold are then refused with a ``ValueError``, as are single-class and
+  multilabel models.
+
+Regressors have one output, ``variable``, of shape ``(n_samples, n_outputs)``:
+``(n_samples, 1)`` for a single output, as for every skl2onnx regressor.
 
 Examples
 --------
@@ -65,6 +78,7 @@ import numpy as np
 
 try:
     import onnx
+    from onnx import numpy_helper
     from skl2onnx import (
         get_model_alias,
         update_registered_converter,
@@ -73,10 +87,19 @@ try:
     from skl2onnx import to_onnx as _skl2onnx_to_onnx
     from skl2onnx._parse import _parse_sklearn_classifier, sklearn_parsers_map
     from skl2onnx.common.data_types import (
+        BooleanTensorType,
         DoubleTensorType,
+        Float16TensorType,
         FloatTensorType,
+        Int8TensorType,
+        Int16TensorType,
+        Int32TensorType,
         Int64TensorType,
         StringTensorType,
+        UInt8TensorType,
+        UInt16TensorType,
+        UInt32TensorType,
+        UInt64TensorType,
     )
     from skl2onnx.common.utils import check_input_and_output_numbers
 except ImportError as error:  # pragma: no cover - depends on the environment
@@ -98,6 +121,23 @@ _SQRT_HALF = 0.7071067811865476
 _TensorProto = onnx.TensorProto
 _PROTO = {np.float32: _TensorProto.FLOAT, np.float64: _TensorProto.DOUBLE}
 _TENSOR_TYPE = {np.float32: FloatTensorType, np.float64: DoubleTensorType}
+_LABEL_TYPE = {
+    np.dtype(dtype): tensor_type
+    for dtype, tensor_type in [
+        (np.bool_, BooleanTensorType),
+        (np.int8, Int8TensorType),
+        (np.int16, Int16TensorType),
+        (np.int32, Int32TensorType),
+        (np.int64, Int64TensorType),
+        (np.uint8, UInt8TensorType),
+        (np.uint16, UInt16TensorType),
+        (np.uint32, UInt32TensorType),
+        (np.uint64, UInt64TensorType),
+        (np.float16, Float16TensorType),
+        (np.float32, FloatTensorType),
+        (np.float64, DoubleTensorType),
+    ]
+}
 
 
 def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
@@ -151,15 +191,18 @@ class _Graph:
         self.dtype = np.dtype(dtype)
         self.proto = _PROTO[self.dtype.type]
 
-    def const(self, value, name="const", proto=None):
-        value = np.asarray(value)
-        if proto is None:
-            proto, value = self.proto, value.astype(self.dtype)
+    def const(self, value, name="const", dtype=None):
+        """Add an initializer, in the graph's dtype unless ``dtype`` is given."""
+        value = np.asarray(value, dtype=self.dtype if dtype is None else dtype)
         tensor_name = self.scope.get_unique_variable_name(name)
-        content = value.ravel()
-        if proto == _TensorProto.STRING:
-            content = [str(v).encode("utf-8") for v in content]
-        self.container.add_initializer(tensor_name, proto, value.shape, content)
+        if value.dtype.kind == "U":
+            content = [v.encode("utf-8") for v in value.ravel().tolist()]
+            proto = _TensorProto.STRING
+            self.container.add_initializer(tensor_name, proto, value.shape, content)
+        else:
+            # raw bytes: exact for every dtype, uint64 beyond 2**63 included
+            tensor = numpy_helper.from_array(value)
+            self.container.add_initializer(tensor_name, None, value.shape, tensor)
         return tensor_name
 
     def node(self, op_type, inputs, output=None, op_domain="", **attrs):
@@ -283,33 +326,51 @@ def _n_proba_columns(model):
 
 
 def _labels(owner, model):
-    """Return the exported class labels, their tensor type and their proto dtype.
+    """Return the exported class labels and their tensor type.
 
+    The labels keep the dtype of ``classes_``, which is that of ``predict``.
     ``owner`` (the scope or the container) holds the conversion options. With
     skl2onnx's ``nocl`` option, and for multilabel models, the labels are the
-    class indices.
+    int64 class indices.
     """
     classes = np.asarray(model.classes_)
     if _is_multilabel(model) or owner.get_options(model, {"nocl": False})["nocl"]:
-        classes = np.arange(len(classes))
-    if classes.dtype.kind in "iub":
-        return classes.astype(np.int64), Int64TensorType, _TensorProto.INT64
-    if classes.dtype.kind == "f":
-        return classes.astype(np.float64), DoubleTensorType, _TensorProto.DOUBLE
-    return classes.astype(str), StringTensorType, _TensorProto.STRING
+        classes = np.arange(len(classes), dtype=np.int64)
+    if classes.dtype.kind in "UO" and all(isinstance(c, str) for c in classes):
+        return classes.astype(str), StringTensorType
+    if classes.dtype not in _LABEL_TYPE:
+        raise ValueError(
+            f"Cannot export class labels of dtype {classes.dtype}: ONNX labels are "
+            f"strings or one of {sorted(str(d) for d in _LABEL_TYPE)}. Fit on y "
+            "cast to one of these."
+        )
+    return classes, _LABEL_TYPE[classes.dtype]
+
+
+def _check_zipmap(model):
+    """Refuse the models whose labels skl2onnx's ZipMap would get wrong."""
+    if _is_multilabel(model):
+        raise ValueError("A multilabel classifier cannot be exported with ZipMap.")
+    if len(model.classes_) == 1:
+        raise ValueError(
+            "A single-class classifier cannot be exported with ZipMap: its "
+            "two probability columns have only one class label."
+        )
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind in "biuf" and not all(
+        v == int(v) and -(2**63) <= v < 2**63 for v in classes.tolist()
+    ):
+        raise ValueError(
+            f"With ZipMap the labels are int64, which cannot hold the classes "
+            f"{classes}; export without ZipMap to keep their dtype."
+        )
 
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     """Declare ``label`` and ``probabilities``, with no ZipMap unless asked."""
     options = scope.get_options(model, {"zipmap": False})
     if options["zipmap"] is not False:
-        if _is_multilabel(model):
-            raise ValueError("A multilabel classifier cannot be exported with ZipMap.")
-        if len(model.classes_) == 1:
-            raise ValueError(
-                "A single-class classifier cannot be exported with ZipMap: its "
-                "two probability columns have only one class label."
-            )
+        _check_zipmap(model)
         return _parse_sklearn_classifier(scope, model, inputs, custom_parsers)
     operator = scope.declare_local_operator(get_model_alias(type(model)), model)
     operator.inputs = inputs
@@ -374,12 +435,12 @@ def _convert_classifier(scope, operator, container):
             g.node("Identity", [index], label)
             return
         g.node("Concat", [g.node("Sub", [g.const(1.0), P]), P], proba, axis=1)
-        index = g.node("Reshape", [index, g.const([-1], proto=_TensorProto.INT64)])
-    classes, _, proto = _labels(container, model)
+        index = g.node("Reshape", [index, g.const([-1], dtype=np.int64)])
+    classes = _labels(container, model)[0]
     if len(classes) == 1:
         # predict gives the one class whichever side of 0.5 the output is.
         classes = np.repeat(classes, 2)
-    g.node("Gather", [g.const(classes, "classes", proto), index], label, axis=0)
+    g.node("Gather", [g.const(classes, "classes", classes.dtype), index], label, axis=0)
 
 
 # ------------------------------------------------------- regressor converter

@@ -68,6 +68,13 @@ def _run(onx, X):
     return session.run(None, {name: X})
 
 
+def _assert_same_labels(label, expected):
+    """Equal values and dtype; onnxruntime returns strings as an object array."""
+    assert_array_equal(label, expected, strict=expected.dtype.kind != "U")
+    if expected.dtype.kind == "U":
+        assert label.dtype == object and all(isinstance(v, str) for v in label)
+
+
 def _check_matches(model, onx, X):
     onnx.checker.check_model(onx, full_check=True)
     outputs = _run(onx, X)
@@ -75,7 +82,7 @@ def _check_matches(model, onx, X):
         label, proba = outputs
         assert proba.dtype == np.float32 and proba.ndim == 2
         assert_allclose(proba, model.predict_proba(X), rtol=RTOL, atol=ATOL)
-        assert_array_equal(label, model.predict(X))
+        _assert_same_labels(label, model.predict(X))
     else:
         (variable,) = outputs
         expected = model.predict(X).reshape(len(X), -1)
@@ -129,7 +136,7 @@ def test_onnx_float64_model_exports_as_float32(solver):
     assert onx.graph.input[0].type.tensor_type.elem_type == 1  # FLOAT
     label, proba = _run(onx, X)
     assert_allclose(proba, model.predict_proba(X.astype(np.float64)), atol=ATOL)
-    assert_array_equal(label, model.predict(X))
+    _assert_same_labels(label, model.predict(X))
 
 
 @pytest.mark.parametrize("activation", ["tanh", "gelu"])
@@ -151,6 +158,51 @@ def test_onnx_label_types(labels):
     y = np.asarray(labels)[np.searchsorted(np.unique(y), y) % len(labels)]
     model = _estimator("multiclass").fit(X, y)
     _check_matches(model, sknn_onnx.to_onnx(model, X[:1]), X)
+
+
+LABEL_DTYPES = [
+    "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+    "uint64", "float16", "float32", "float64", "str", "object",
+]  # fmt: skip
+
+
+def _labels_of_dtype(dtype, n_classes):
+    if dtype in ("str", "object"):
+        return np.array(["no", "yes", "maybe"][:n_classes], dtype=dtype)
+    if dtype == "bool":
+        return np.array([False, True])
+    if np.dtype(dtype).kind == "f":
+        return np.array([-3.0, 2048.0, 1.0][:n_classes], dtype=dtype)
+    info = np.iinfo(dtype)
+    # the extremes: a cast to int64 turned uint64 labels >= 2**63 negative
+    return np.array([info.min, info.max, 1][:n_classes], dtype=dtype)
+
+
+@pytest.mark.parametrize(
+    "dtype, n_classes",
+    [(dtype, n) for dtype in LABEL_DTYPES for n in (2, 3) if dtype != "bool" or n == 2],
+)
+def test_onnx_labels_keep_their_dtype(dtype, n_classes):
+    X, y = _data("multiclass")
+    y = _labels_of_dtype(dtype, n_classes)[np.searchsorted(np.unique(y), y) % n_classes]
+    model = _estimator("multiclass").fit(X, y)
+    _check_matches(model, sknn_onnx.to_onnx(model, X[:1]), X)
+
+
+def test_labels_without_an_onnx_type_are_refused():
+    if np.dtype(np.longdouble).itemsize <= 8:
+        pytest.skip("longdouble is float64 here")
+    X, y = _data("binary")
+    model = _estimator("binary").fit(X, y.astype(np.longdouble))
+    with pytest.raises(ValueError, match="float128"):
+        sknn_onnx.to_onnx(model, X[:1])
+
+
+def test_zipmap_refuses_labels_beyond_int64():
+    X, y = _data("binary")
+    model = _estimator("binary").fit(X, np.where(y == 3, 1, 2**63).astype(np.uint64))
+    with pytest.raises(ValueError, match="int64, which cannot hold"):
+        skl2onnx.to_onnx(model, X[:1], options={"zipmap": True})
 
 
 def test_multilabel_labels_are_an_indicator_matrix():
@@ -245,7 +297,7 @@ def test_dataframe_sample_gives_one_input_per_column():
         onx.SerializeToString(), providers=["CPUExecutionProvider"]
     )
     label, proba = session.run(None, {c: df[[c]].to_numpy() for c in df.columns})
-    assert_array_equal(label, model.predict(df))
+    _assert_same_labels(label, model.predict(df))
     assert_allclose(proba, model.predict_proba(df), rtol=RTOL, atol=ATOL)
 
 
