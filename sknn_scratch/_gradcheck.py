@@ -1,15 +1,25 @@
 """``check_gradients``: the tutorials' gradient-check exercise, as a tool."""
 
 import copy
+import math
 from dataclasses import dataclass, field
+from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 
+from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
 from .nn.gradcheck import numerical_gradient, relative_error
 from .nn.layers import Workspace
+
+# The step must span this many float64 spacings of the largest of 1 and the
+# parameters, so that rounding the step and the loss costs each difference
+# quotient at most about 1e-7 of its value (see check_gradients' ``eps``).
+EPS_SPACINGS = 1e7
+# Above this, the O(h^2) truncation error and kinks within h dominate: a step
+# of 1e-2 reported 5.5e-2 for a correct gradient of the test grid.
+EPS_MAX = 1e-3
 
 
 @dataclass
@@ -43,7 +53,7 @@ class GradientCheck:
 
 
 def check_gradients(
-    estimator: BaseEstimator,
+    estimator: ScratchMLPClassifier | ScratchMLPRegressor,
     X: ArrayLike,
     y: ArrayLike,
     sample_weight: ArrayLike | None = None,
@@ -83,12 +93,34 @@ def check_gradients(
     sample_weight : array-like of shape (n_samples,), default=None
         Sample weights.
     eps : float, default=1e-6
-        The finite-difference step :math:`h`.
+        The finite-difference step :math:`h`, at least :math:`10^7
+        \epsilon_\text{mach} \max(1, \lVert \theta \rVert_\infty)` (about
+        :math:`2.2 \times 10^{-9}` for parameters of order one) and at most
+        :math:`10^{-3}`. The perturbed parameter is rounded to the float64
+        spacing near :math:`\theta_j`, and the loss to the spacing near
+        :math:`J` (of order one for scaled data), about
+        :math:`\epsilon_\text{mach} = 2.2 \times 10^{-16}` times their size;
+        the lower bound keeps that rounding below about :math:`10^{-7}` of each
+        difference quotient, so a correct gradient can still reach the
+        :math:`10^{-6}` the test suite asks of it. Steps above :math:`10^{-3}`
+        let the :math:`O(h^2)` truncation error, and kinks (ReLU, absolute
+        error, Huber) within :math:`h` of a pre-activation or residual, report
+        errors that look like bugs.
 
     Returns
     -------
     result : GradientCheck
         ``result.max_relative_error`` and the error of each parameter block.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a ScratchMLPClassifier or ScratchMLPRegressor
+        instance, or ``eps`` is not a real number.
+    ValueError
+        If ``eps`` is outside the range above, or if the estimator's
+        parameters, ``X``, ``y`` or ``sample_weight`` are ones that ``fit``
+        refuses (with ``fit``'s error).
 
     Examples
     --------
@@ -100,8 +132,13 @@ def check_gradients(
     >>> check_gradients(clf, X, y).max_relative_error < 1e-6
     True
     """
+    _check_estimator(estimator)
+    eps = _check_eps(eps)
     est = copy.deepcopy(estimator)
+    est._validate_params()
+    est._check_options()
     network, params, X, Y, weights = est._gradient_check_problem(X, y, sample_weight)
+    _check_eps_resolution(eps, params)
     workspace = Workspace(X.shape[0], np.float64)
     rng = check_random_state(copy.deepcopy(estimator.random_state))
     network.draw_dropout_masks(workspace, rng, X.shape[0])
@@ -122,6 +159,46 @@ def check_gradients(
     }
     error = relative_error(analytic, numeric)
     return GradientCheck(error, errors, analytic, numeric)
+
+
+def _check_estimator(estimator):
+    """Refuse anything but our estimators: others do not expose their gradient."""
+    if isinstance(estimator, (ScratchMLPClassifier, ScratchMLPRegressor)):
+        return
+    if isinstance(estimator, type):
+        got = f"the class {estimator.__name__} itself"
+    else:
+        got = type(estimator).__name__
+    raise TypeError(
+        "check_gradients needs a ScratchMLPClassifier or ScratchMLPRegressor "
+        f"instance, got {got}."
+    )
+
+
+def _check_eps(eps):
+    """Return ``eps`` as a Python float in ``(0, EPS_MAX]``.
+
+    A Python float, because a NumPy float32 step would turn the difference
+    quotients into float32 under NEP 50 promotion.
+    """
+    if isinstance(eps, bool) or not isinstance(eps, Real):
+        raise TypeError(f"eps must be a real number, got {type(eps).__name__}.")
+    eps = float(eps)
+    if not (math.isfinite(eps) and 0 < eps <= EPS_MAX):
+        raise ValueError(f"eps must be a finite step in (0, {EPS_MAX:g}], got {eps!r}.")
+    return eps
+
+
+def _check_eps_resolution(eps, params):
+    """Refuse a step that float64 cannot resolve at these parameters."""
+    scale = max(1.0, float(np.max(np.abs(params), initial=0.0)))
+    smallest = EPS_SPACINGS * np.finfo(np.float64).eps * scale
+    if eps < smallest:
+        raise ValueError(
+            f"eps={eps:g} is below float64's resolution for these parameters: "
+            f"use eps >= {smallest:.2g} (1e7 float64 spacings at max(1, largest "
+            f"|parameter|) = {scale:.3g})."
+        )
 
 
 def _blocks(network):
