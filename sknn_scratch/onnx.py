@@ -109,6 +109,7 @@ except ImportError as error:  # pragma: no cover - depends on the environment
     ) from error
 
 from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
 from .nn.activations import ALIASES
@@ -149,11 +150,14 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
         A fitted :class:`~sknn_scratch.ScratchMLPClassifier`,
         :class:`~sknn_scratch.ScratchMLPRegressor`, or any pipeline or
         meta-estimator that skl2onnx can convert around one.
-    X_sample : array-like or DataFrame
+    X_sample : array-like or DataFrame of shape (n_samples, n_features_in_)
         A few rows of input, used only for the input's type and width. Arrays
         are cast to float32, so the model has one float32 input named ``X``
         with a dynamic batch dimension; DataFrames are passed on as they are
-        (skl2onnx then makes one input per column).
+        (skl2onnx then makes one input per column). When the model has
+        ``n_features_in_``, the sample must have that many columns, and when it
+        has ``feature_names_in_``, a DataFrame's columns must be those, in that
+        order.
     **kwargs
         Passed to :func:`skl2onnx.to_onnx`, for example ``target_opset`` or
         ``options``.
@@ -163,6 +167,13 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
     onnx.ModelProto
         The model. Classifiers output ``label`` and ``probabilities`` (a plain
         2-D tensor, no ``ZipMap``); regressors output ``variable``.
+
+    Raises
+    ------
+    sklearn.exceptions.NotFittedError
+        If ``model`` is not fitted.
+    ValueError
+        If ``X_sample`` is not 2-D or does not have the model's columns.
 
     Examples
     --------
@@ -175,9 +186,33 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
     >>> [node.name for node in onx.graph.output]
     ['variable']
     """
+    check_is_fitted(model)
     if not hasattr(X_sample, "columns"):
         X_sample = np.asarray(X_sample, dtype=np.float32)
+    _check_sample(model, X_sample)
     return _skl2onnx_to_onnx(model, X_sample, **kwargs)
+
+
+def _check_sample(model, X_sample):
+    """Raise a ValueError unless ``X_sample`` has the model's columns."""
+    # A pipeline without n_features_in_ (its first step has none) is unchecked.
+    n_features = getattr(model, "n_features_in_", None)
+    shape = X_sample.shape
+    wrong_width = len(shape) == 2 and n_features not in (None, shape[1])
+    if len(shape) != 2 or wrong_width:
+        columns = "columns" if n_features is None else f"{n_features} columns"
+        raise ValueError(
+            f"X_sample has shape {shape}; expected a 2-D sample of rows of "
+            f"{columns} (the model's n_features_in_)."
+        )
+    names = getattr(model, "feature_names_in_", None)
+    # The graph takes its inputs in X_sample's order, not by name.
+    if hasattr(X_sample, "columns") and names is not None:
+        if list(X_sample.columns) != list(names):
+            raise ValueError(
+                f"X_sample's columns {list(X_sample.columns)} are not the "
+                f"model's feature_names_in_ {list(names)}, in that order."
+            )
 
 
 # ----------------------------------------------------------------- the graph
@@ -368,6 +403,7 @@ def _check_zipmap(model):
 
 def _parse_classifier(scope, model, inputs, custom_parsers=None):
     """Declare ``label`` and ``probabilities``, with no ZipMap unless asked."""
+    check_is_fitted(model)
     options = scope.get_options(model, {"zipmap": False})
     if options["zipmap"] is not False:
         _check_zipmap(model)
@@ -451,6 +487,7 @@ def _regressor_shapes(operator):
         operator, input_count_range=[1, None], output_count_range=1
     )
     model = operator.raw_operator
+    check_is_fitted(model)
     n_samples = operator.inputs[0].get_first_dimension()
     out_type = _TENSOR_TYPE[_input_dtype(operator)]
     operator.outputs[0].type = out_type([n_samples, model.n_outputs_])

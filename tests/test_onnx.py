@@ -328,3 +328,58 @@ def test_single_class_classifier_refuses_zipmap():
     model = _estimator("binary", max_iter=5).fit(X[:20], np.full(20, 7))
     with pytest.raises(ValueError, match="single-class"):
         skl2onnx.to_onnx(model, X[:1], options={"zipmap": True})
+
+
+# ------------------------------------------------------ checking X_sample
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+@pytest.mark.parametrize("pipeline", [False, True], ids=["estimator", "pipeline"])
+@pytest.mark.parametrize("shape", ["1-D", "narrow", "wide"])
+def test_to_onnx_refuses_a_sample_of_the_wrong_width(shape, pipeline, task):
+    X, y = _data(task)
+    model = _estimator(task, max_iter=5)
+    model = (make_pipeline(StandardScaler(), model) if pipeline else model).fit(X, y)
+    X_sample = {"1-D": X[0], "narrow": X[:2, :3], "wide": np.hstack([X, X])[:2]}
+    with pytest.raises(ValueError, match=r"X_sample .* 5 columns"):
+        sknn_onnx.to_onnx(model, X_sample[shape])
+
+
+def test_to_onnx_refuses_a_dataframe_of_the_wrong_width():
+    pd = pytest.importorskip("pandas")
+    X, y = _data("multiclass")
+    model = _estimator("multiclass", max_iter=5).fit(X, y)
+    with pytest.raises(ValueError, match=r"X_sample .* 5 columns"):
+        sknn_onnx.to_onnx(model, pd.DataFrame(X[:2, :4]))
+
+
+def test_to_onnx_refuses_a_dataframe_with_other_columns():
+    # The graph concatenates the inputs in X_sample's order: another order, or
+    # other names, than at fit would compute with the features swapped.
+    pd = pytest.importorskip("pandas")
+    X, y = _data("multiclass")
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    model = _estimator("multiclass", max_iter=5).fit(df, y)
+    with pytest.raises(ValueError, match="X_sample's columns"):
+        sknn_onnx.to_onnx(model, df[df.columns[::-1]][:1])
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+@pytest.mark.parametrize("pipeline", [False, True], ids=["estimator", "pipeline"])
+def test_to_onnx_of_an_unfitted_model_raises_not_fitted(pipeline, task):
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = _data(task)
+    model = _estimator(task)
+    model = make_pipeline(StandardScaler(), model) if pipeline else model
+    with pytest.raises(NotFittedError):
+        sknn_onnx.to_onnx(model, X[:1])
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_skl2onnx_of_an_unfitted_estimator_raises_not_fitted(task):
+    from sklearn.exceptions import NotFittedError
+
+    X, _ = _data(task)
+    with pytest.raises(NotFittedError):
+        skl2onnx.to_onnx(_estimator(task), X[:1])
