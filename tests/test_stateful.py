@@ -1,0 +1,595 @@
+"""Stateful tests: any sequence of calls leaves a sound model.
+
+A hypothesis state machine drives one estimator through random sequences of
+fit, warm fit, partial_fit, set_params (valid values), pickle and joblib
+round trips (memory-mapped read-only too), hand-assigned ``coefs_`` and
+``intercepts_`` (new values, another dtype, another architecture), deleted
+fitted attributes, and bad calls (wrong feature count, NaN or inf in X or y,
+bad sample weights, unseen classes, invalid parameters). After every step:
+
+- a refused call raised ValueError or TypeError and left the model
+  bit-identical, with the very same list and array objects in place (the
+  user's references stay valid);
+- a bad call was refused;
+- a successful call left a model whose outputs are finite and of the right
+  shape; a cold fit equals a fresh clone's fit; training grew ``loss_curve_``
+  by its epochs (or started it afresh) and moved the weights;
+- a round trip keeps the model as the user sees it.
+
+Hypothesis runs derandomized, so CI sees the same sequences every time; the
+machines, steps and outcomes are counted and printed at teardown.
+"""
+
+import copy
+import operator
+import pickle
+import shutil
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+from sklearn.base import clone
+from sklearn.utils.multiclass import unique_labels
+
+from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
+from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES
+
+from ._state import assert_same_state, freeze, output
+
+SETTINGS = settings(
+    max_examples=60,
+    stateful_step_count=30,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+    # No "explain" phase: it imports libcst, which warns on import.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+)
+
+EXAMPLES = Counter()
+STEPS = Counter()
+OUTCOMES = Counter()
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _report_counts():
+    yield
+    print(
+        f"\n[test_stateful] machines run: {dict(EXAMPLES)}; steps: "
+        f"{sum(STEPS.values())} {dict(STEPS)}; "
+        f"outcomes {dict(sorted(OUTCOMES.items()))}"
+    )
+
+
+# ------------------------------------------------------------------------ data
+
+N_SAMPLES = 48
+_RNG = np.random.RandomState(0)
+X = _RNG.normal(size=(N_SAMPLES, 3))
+SAMPLE_WEIGHT = _RNG.uniform(0.5, 2.0, size=N_SAMPLES)
+_SIGNAL = np.abs(X @ [1.0, -0.5, 0.25])
+# Both machines know targets by these names; non-negative for loss="poisson".
+TARGETS = {
+    ScratchMLPClassifier: {
+        "main": _RNG.randint(3, size=N_SAMPLES),
+        "other": _RNG.randint(2, size=N_SAMPLES),
+        "2-D": _RNG.randint(2, size=(N_SAMPLES, 2)),
+    },
+    ScratchMLPRegressor: {
+        "main": _SIGNAL + 0.1,
+        "other": 10 * X[:, 0] ** 2,
+        "2-D": np.column_stack([_SIGNAL, X[:, 1] ** 2]),
+    },
+}
+TARGET_NAMES = st.sampled_from(["main", "other", "2-D"])
+X_DTYPES = st.sampled_from(["float64", "float32"])
+ROWS = st.sampled_from([(0, N_SAMPLES), (0, 24), (24, N_SAMPLES)])
+
+BASE = dict(
+    hidden_layer_sizes=(4,),
+    max_iter=3,
+    learning_rate_init=0.01,
+    validation_fraction=0.25,  # 12 samples: enough to score early stopping
+    random_state=0,
+)
+
+VALID_PARAMS = [
+    ("solver", "sgd"),
+    ("solver", "adam"),
+    ("solver", "rmsprop"),
+    ("solver", "lbfgs"),
+    ("hidden_layer_sizes", (4,)),
+    ("hidden_layer_sizes", (3, 2)),
+    ("hidden_layer_sizes", 5),
+    ("hidden_layer_sizes", (np.int64(3),)),
+    ("batch_norm", True),
+    ("batch_norm", False),
+    ("dropout", 0.0),
+    ("dropout", 0.25),
+    ("early_stopping", True),
+    ("early_stopping", False),
+    ("max_iter", 2),
+    ("max_iter", 5),
+    ("batch_size", 16),
+    ("batch_size", "auto"),
+]
+BAD_PARAMS = [
+    ("hidden_layer_sizes", (0,)),
+    ("hidden_layer_sizes", (5.7,)),
+    ("hidden_layer_sizes", ("10",)),
+    ("hidden_layer_sizes", (3, -1)),
+    ("hidden_layer_sizes", (None,)),
+    ("dropout", 1.5),
+    ("dropout", -0.1),
+    ("dropout", 1.0),
+    ("dropout", np.nan),
+    ("max_iter", 0),
+    ("alpha", -1.0),
+    ("batch_size", 0),
+    ("learning_rate_init", 0.0),
+    ("solver", "newton"),
+]
+BAD_DATA = [
+    "too few features",
+    "too many features",
+    "NaN in X",
+    "inf in X",
+    "NaN in y",
+    "inf in y",
+    "negative sample_weight",
+    "NaN sample_weight",
+    "zero sample_weight",
+    "short sample_weight",
+]
+FEATURE_DEFECTS = ("too few features", "too many features")
+X_DEFECTS = (*FEATURE_DEFECTS, "NaN in X", "inf in X")
+METHODS = st.sampled_from(["fit", "warm fit", "partial_fit", "predict"])
+FLOAT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
+VIEWS = ("coefs_", "intercepts_", "gammas_", "betas_", "running_means_")
+VIEWS += ("running_vars_",)
+CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
+# The flat vectors behind the views: hand-assigned views make them differ
+# legitimately between a model and its round trip.
+FLAT = ("_params", "_stats", "_layer_units", "_batch_norm")
+
+
+def pick(table):
+    """Draw from the machine's own ``table`` (the classifier's or the regressor's)."""
+    return st.runner().flatmap(lambda machine: st.sampled_from(getattr(machine, table)))
+
+
+# ------------------------------------------------------------- state images
+
+
+def image(est):
+    """Every fitted attribute and parameter of ``est``, bit-exact, and its output."""
+    params = est.get_params(deep=False)
+    state = {
+        k: freeze(v)
+        for k, v in vars(est).items()
+        if k not in params and not k.startswith(TRANSIENT_ATTRIBUTE_PREFIXES)
+    }
+    state["<params>"] = freeze(params)
+    try:
+        state["<output>"] = freeze(output(est, X))
+    except Exception as error:  # unfitted, or a fitted attribute deleted
+        state["<output>"] = ("raises", type(error).__name__)
+    return state
+
+
+def held_objects(est):
+    """The list and array objects a user may hold references to."""
+    state = vars(est)
+    held = {name: (state[name], None) for name in CURVES if name in state}
+    for name in VIEWS:
+        if name in state:
+            held[name] = (state[name], list(state[name]))
+    return held
+
+
+def assert_same_objects(est, held):
+    for name, (value, items) in held.items():
+        now = vars(est).get(name)
+        assert now is value, f"{name} was replaced by another object"
+        if items is not None:
+            same = len(now) == len(items) and all(map(operator.is_, now, items))
+            assert same, f"an array of {name} was replaced by another object"
+
+
+def weights(est):
+    return [np.array(a, dtype=np.float64) for a in est.coefs_ + est.intercepts_]
+
+
+def assert_weights_moved(before, est):
+    after = weights(est)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, after, strict=True)), (
+        "training succeeded but left every weight unchanged"
+    )
+
+
+def assert_like_fresh_fit(est, fresh):
+    """A cold fit forgets the past: every attribute a fresh fit sets is equal."""
+    mine, theirs = image(est), image(fresh)
+    for key, value in theirs.items():
+        assert mine.get(key) == value, f"{key} differs from a fresh clone's fit"
+
+
+def assert_round_trip(loaded, est):
+    """The loaded model is the model as the user sees it."""
+    mine, theirs = image(est), image(loaded)
+    assert mine.keys() - set(FLAT) == theirs.keys() - set(FLAT)
+    for key in mine.keys() - set(FLAT) - set(VIEWS):
+        assert theirs[key] == mine[key], f"{key} changed in the round trip"
+    for key in set(VIEWS) & mine.keys():
+        old, new = getattr(est, key), getattr(loaded, key)
+        assert len(old) == len(new), key
+        for a, b in zip(old, new, strict=True):
+            assert a.shape == b.shape and np.array_equal(a, b), key
+
+
+def check_curve(est, before, n_new):
+    """``loss_curve_`` is ``before`` (None: a fresh start) plus ``n_new`` losses."""
+    curve = est.loss_curve_
+    start = [] if before is None else before
+    assert len(curve) == len(start) + n_new and curve[: len(start)] == start, (
+        f"loss_curve_ went from {len(start)} to {len(curve)} entries, "
+        f"expected {n_new} more"
+    )
+    assert np.isfinite(curve[len(start) :]).all()
+
+
+# ---------------------------------------------------------------- the calls
+
+
+def warm_fit(est, X, y, sample_weight=None):
+    est.set_params(warm_start=True)
+    try:
+        return est.fit(X, y, sample_weight=sample_weight)
+    finally:
+        est.set_params(warm_start=False)
+
+
+def fresh_fit(est, X, y, sample_weight):
+    """A clone of ``est`` fitted to the data, or None if it refuses."""
+    try:
+        return clone(est).fit(X, y, sample_weight=sample_weight)
+    except (ValueError, TypeError):
+        return None
+
+
+def redraw(arrays, rng):
+    """New arrays of the same shapes and dtypes, with other values."""
+    return [rng.uniform(-1, 1, a.shape).astype(a.dtype) for a in arrays]
+
+
+def minibatch(est):
+    return est.solver not in ("lbfgs", "cg")
+
+
+def with_defect(X, y, defect):
+    """Copies of ``X``, ``y`` and sample weights with one ``defect``."""
+    X, y, sw = X.copy(), y.astype(float), SAMPLE_WEIGHT.copy()
+    if defect in FEATURE_DEFECTS:
+        X = X[:, :2] if defect == "too few features" else np.hstack([X, X[:, :1]])
+    fill = np.nan if "NaN" in defect else np.inf
+    if defect.endswith(" in X"):
+        X[3, 1] = fill
+    elif defect.endswith(" in y"):
+        y[3] = fill
+    elif defect == "unseen class":
+        y[:3] = 7
+    elif defect == "short sample_weight":
+        sw = sw[:-1]
+    elif "sample_weight" in defect:
+        sw = np.zeros_like(sw) if defect.startswith("zero") else sw
+        sw[5] = -1.0 if defect.startswith("negative") else sw[5]
+        sw[5] = np.nan if defect.startswith("NaN") else sw[5]
+    return X, y, sw
+
+
+# -------------------------------------------------------------- the machine
+
+
+class _ModelMachine(RuleBasedStateMachine):
+    """The common rules; subclasses name the estimator and their own tables."""
+
+    estimator = None
+    valid_params = VALID_PARAMS
+    bad_params = BAD_PARAMS
+    bad_data = BAD_DATA
+    deletable = ["coefs_", "intercepts_", "loss_curve_", "n_iter_", "n_layers_"]
+
+    def __init__(self):
+        super().__init__()
+        EXAMPLES[type(self).__name__] += 1
+        self.est = self.estimator(**BASE)
+        self.targets = TARGETS[self.estimator]
+        self.fitted_to = None  # the target's name; None: not fitted
+        self.folder = Path(tempfile.mkdtemp(prefix="sknn-stateful-"))
+        self.dumps = 0
+
+    def teardown(self):
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def fitted(self):
+        return self.fitted_to is not None
+
+    def data(self, y_name, dtype, weighted, rows=(0, N_SAMPLES)):
+        part = slice(*rows)
+        sw = SAMPLE_WEIGHT[part] if weighted else None
+        return X[part].astype(dtype), self.targets[y_name][part], sw
+
+    def partial_fit_options(self, y_name, with_classes):
+        return {}
+
+    def attempt(self, step, call, must_fail=False):
+        """Run ``call``: a refusal is a ValueError/TypeError that changed nothing."""
+        STEPS[step] += 1
+        before, held = image(self.est), held_objects(self.est)
+        try:
+            call()
+        except (ValueError, TypeError):
+            OUTCOMES[f"{step}: refused"] += 1
+            assert_same_state(image(self.est), before)
+            assert_same_objects(self.est, held)
+            return False
+        assert not must_fail, f"{step} was accepted"
+        OUTCOMES[f"{step}: done"] += 1
+        return True
+
+    # ------------------------------------------------------------- training
+
+    @rule(y_name=TARGET_NAMES, dtype=X_DTYPES, weighted=st.booleans())
+    def fit(self, y_name, dtype, weighted):
+        X, y, sw = self.data(y_name, dtype, weighted)
+        fresh = fresh_fit(self.est, X, y, sw)
+        done = self.attempt("fit", lambda: self.est.fit(X, y, sample_weight=sw))
+        assert done == (fresh is not None), "a fresh clone's fit ended otherwise"
+        if done:
+            self.fitted_to = y_name
+            assert_like_fresh_fit(self.est, fresh)
+            if minibatch(self.est):
+                check_curve(self.est, None, self.est.n_iter_)
+
+    @rule(y_name=TARGET_NAMES, dtype=X_DTYPES, weighted=st.booleans())
+    def warm_fit(self, y_name, dtype, weighted):
+        X, y, sw = self.data(y_name, dtype, weighted)
+        was_fitted = self.fitted()
+        curve = vars(self.est).get("loss_curve_") if was_fitted else None
+        curve = None if curve is None else list(curve)
+        before = weights(self.est) if was_fitted else None
+        if not self.attempt("warm fit", lambda: warm_fit(self.est, X, y, sw)):
+            return
+        self.fitted_to = self.fitted_to or y_name
+        if minibatch(self.est):
+            check_curve(self.est, curve, self.est.n_iter_)
+            # early stopping may restore the weights it started from
+            if was_fitted and not self.est.early_stopping:
+                assert_weights_moved(before, self.est)
+
+    @precondition(lambda self: hasattr(self.est, "partial_fit"))
+    @rule(
+        y_name=TARGET_NAMES,
+        dtype=X_DTYPES,
+        rows=ROWS,
+        weighted=st.booleans(),
+        with_classes=st.booleans(),
+    )
+    def partial_fit(self, y_name, dtype, rows, weighted, with_classes):
+        X, y, sw = self.data(y_name, dtype, weighted, rows)
+        options = self.partial_fit_options(y_name, with_classes)
+        was_fitted = self.fitted()
+        curve = vars(self.est).get("loss_curve_") if was_fitted else None
+        curve = None if curve is None else list(curve)
+        before = weights(self.est) if was_fitted else None
+        call = lambda: self.est.partial_fit(X, y, sample_weight=sw, **options)  # noqa: E731
+        if not self.attempt("partial_fit", call):
+            return
+        self.fitted_to = self.fitted_to or y_name
+        check_curve(self.est, curve, 1)
+        if was_fitted:
+            assert_weights_moved(before, self.est)
+
+    @rule(change=pick("valid_params"))
+    def set_param(self, change):
+        STEPS["set_params"] += 1
+        name, value = change
+        self.est.set_params(**{name: copy.deepcopy(value)})
+
+    # --------------------------------------------------------- round trips
+
+    @rule(how=st.sampled_from(["pickle", "joblib", "joblib mmap r", "joblib mmap c"]))
+    def round_trip(self, how):
+        STEPS[how] += 1
+        if how == "pickle":
+            loaded = pickle.loads(pickle.dumps(self.est))
+        else:
+            # A new file each time: rewriting a mapped file would pull the
+            # data from under the earlier memory maps.
+            path = self.folder / f"model{self.dumps}.joblib"
+            self.dumps += 1
+            joblib.dump(self.est, path)
+            loaded = joblib.load(path, mmap_mode=how[-1] if "mmap" in how else None)
+        assert_round_trip(loaded, self.est)
+        self.est = loaded
+
+    # ------------------------------------------------ hand-assigned weights
+
+    @precondition(fitted)
+    @rule(dtype=FLOAT_DTYPES)
+    def retype_weights(self, dtype):
+        STEPS["retype weights"] += 1
+        self.est.coefs_ = [a.astype(dtype) for a in self.est.coefs_]
+        self.est.intercepts_ = [a.astype(dtype) for a in self.est.intercepts_]
+
+    @precondition(fitted)
+    @rule(seed=st.integers(0, 2**16))
+    def reassign_weights(self, seed):
+        STEPS["reassign weights"] += 1
+        rng = np.random.RandomState(seed)
+        self.est.coefs_ = redraw(self.est.coefs_, rng)
+        self.est.intercepts_ = redraw(self.est.intercepts_, rng)
+
+    @precondition(fitted)
+    @rule(
+        hidden=st.lists(st.integers(1, 5), min_size=1, max_size=2),
+        dtype=FLOAT_DTYPES,
+        match=st.booleans(),
+    )
+    def assign_architecture(self, hidden, dtype, match):
+        """New layer sizes; ``match``: hidden_layer_sizes follows them."""
+        STEPS["assign architecture"] += 1
+        est = self.est
+        units = [est.coefs_[0].shape[0], *hidden, est.coefs_[-1].shape[1]]
+        rng = np.random.RandomState(len(hidden))
+        est.coefs_ = [
+            rng.uniform(-1, 1, (a, b)).astype(dtype)
+            for a, b in zip(units[:-1], units[1:], strict=True)
+        ]
+        est.intercepts_ = [rng.uniform(-1, 1, b).astype(dtype) for b in units[1:]]
+        if len(est.gammas_):
+            est.gammas_ = [np.ones(h, dtype) for h in hidden]
+            est.betas_ = [np.zeros(h, dtype) for h in hidden]
+            est.running_means_ = [np.zeros(h, dtype) for h in hidden]
+            est.running_vars_ = [np.ones(h, dtype) for h in hidden]
+        if match:
+            est.set_params(hidden_layer_sizes=tuple(hidden))
+
+    @precondition(fitted)
+    @rule(name=pick("deletable"), y_name=TARGET_NAMES, dtype=X_DTYPES)
+    def delete_then_fit(self, name, y_name, dtype):
+        X, y, sw = self.data(y_name, dtype, weighted=False)
+        fresh = fresh_fit(self.est, X, y, sw)
+        if name not in vars(self.est) or fresh is None:
+            return
+        delattr(self.est, name)
+        assert self.attempt(f"fit after del {name}", lambda: self.est.fit(X, y))
+        self.fitted_to = y_name
+        assert_like_fresh_fit(self.est, fresh)
+
+    # ------------------------------------------------------------ bad calls
+
+    def bad_call(self, method, X, y, sw):
+        est = self.est
+        if method == "fit":
+            return lambda: est.fit(X, y, sample_weight=sw)
+        if method == "warm fit":
+            return lambda: warm_fit(est, X, y, sw)
+        if method == "predict":
+            return lambda: output(est, X)
+        options = self.partial_fit_options(self.fitted_to or "main", not self.fitted())
+        return lambda: est.partial_fit(X, y, sample_weight=sw, **options)
+
+    def can_call(self, method):
+        return method != "partial_fit" or hasattr(self.est, "partial_fit")
+
+    def applies(self, defect, method):
+        """Whether ``defect`` makes ``method`` a bad call in the current state."""
+        if not self.can_call(method):
+            return False
+        if method == "predict":
+            return defect in X_DEFECTS or not self.fitted()
+        if defect in FEATURE_DEFECTS or defect == "unseen class":
+            return self.fitted() and method != "fit"
+        return True
+
+    @rule(defect=pick("bad_data"), method=METHODS)
+    def bad_data_call(self, defect, method):
+        if not self.applies(defect, method):
+            return
+        y = self.targets[self.fitted_to or "main"]
+        X_bad, y_bad, sw = with_defect(X, y, defect)
+        if "sample_weight" not in defect:
+            sw = None
+        call = self.bad_call(method, X_bad, y_bad, sw)
+        self.attempt(f"{method} with {defect}", call, must_fail=True)
+
+    @rule(change=pick("bad_params"), method=METHODS)
+    def bad_param_call(self, change, method):
+        name, value = change
+        old = self.est.get_params()[name]
+        self.est.set_params(**{name: copy.deepcopy(value)})
+        try:
+            if method != "predict" and self.can_call(method):
+                y = self.targets[self.fitted_to or "main"]
+                call = self.bad_call(method, X, y, None)
+                self.attempt(f"{method} with {name}={value!r}", call, must_fail=True)
+        finally:
+            self.est.set_params(**{name: old})
+
+    # ----------------------------------------------------------- invariant
+
+    @invariant()
+    def outputs_are_finite(self):
+        if self.fitted():
+            self.check_outputs(self.targets[self.fitted_to])
+
+
+class ClassifierMachine(_ModelMachine):
+    estimator = ScratchMLPClassifier
+    valid_params = VALID_PARAMS + [
+        ("class_weight", None),
+        ("class_weight", "balanced"),
+        ("class_weight", {0: 2.0}),
+        ("class_weight", {1: 0.5, 2: 3.0}),
+    ]
+    bad_params = BAD_PARAMS + [
+        ("class_weight", {0: -1}),
+        ("class_weight", {0: np.nan}),
+        ("class_weight", {0: np.inf}),
+        ("class_weight", {9: 1.0}),
+        ("class_weight", {0: "heavy"}),
+    ]
+    bad_data = BAD_DATA + ["unseen class"]
+    deletable = _ModelMachine.deletable + ["classes_"]
+
+    def partial_fit_options(self, y_name, with_classes):
+        return {"classes": unique_labels(self.targets[y_name])} if with_classes else {}
+
+    def check_outputs(self, y):
+        proba = self.est.predict_proba(X)
+        assert np.isfinite(proba).all() and ((proba >= 0) & (proba <= 1)).all()
+        if y.ndim == 1:
+            assert proba.shape == (len(X), max(len(np.unique(y)), 2))
+            np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
+        else:
+            assert proba.shape == y.shape
+        assert self.est.predict(X).shape == y.shape
+
+
+class RegressorMachine(_ModelMachine):
+    estimator = ScratchMLPRegressor
+    valid_params = VALID_PARAMS + [
+        ("loss", "squared_error"),
+        ("loss", "poisson"),
+        ("loss", "huber"),
+    ]
+    bad_params = BAD_PARAMS + [("loss", "hinge"), ("huber_delta", 0.0)]
+
+    def check_outputs(self, y):
+        y_pred = self.est.predict(X)
+        assert y_pred.shape == y.shape and np.isfinite(y_pred).all()
+
+
+@pytest.mark.parametrize("machine", [ClassifierMachine, RegressorMachine])
+def test_any_sequence_of_calls_leaves_a_sound_model(machine):
+    run_state_machine_as_test(machine, settings=SETTINGS)
