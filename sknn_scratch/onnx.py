@@ -27,8 +27,11 @@ The exported graph is the inference network:
   ``silu`` is :math:`z\,\sigma(z)`; the other activations are single operators.
 
 The graph computes in the input's precision (float32, or float64 for a float64
-input), with the weights cast to it. In a float64 graph, ``gelu``'s ``Erf`` is
-still evaluated in float32, as onnxruntime has no float64 ``Erf``.
+input), with the weights cast to it. onnxruntime has no float64 kernels for
+some operators, so a float64 graph writes ``leaky_relu`` as
+:math:`\max(z, 0.01 z)`, ``elu`` as :math:`\max(z, 0) + e^{\min(z, 0)} - 1` and
+``softplus`` as :math:`\max(z, 0) + \log(1 + e^{-|z|})`, and still evaluates
+``gelu``'s ``Erf`` in float32.
 
 Classifiers have two outputs, ``label`` and ``probabilities``. The
 probabilities are a plain ``(n_samples, n_classes)`` tensor, as
@@ -267,14 +270,45 @@ def _gelu(g, Z):
     return g.node("Mul", [Z, cdf])
 
 
+def _leaky_relu_double(g, Z):
+    return g.node("Max", [Z, g.node("Mul", [Z, g.const(0.01)])])
+
+
+def _elu_double(g, Z):
+    # max(z, 0) + e^min(z, 0) - 1: exactly z above 0, and exp never overflows
+    negative = g.node("Exp", [g.node("Min", [Z, g.const(0.0)])])
+    return g.node("Add", [g.node("Relu", [Z]), g.node("Sub", [negative, g.const(1.0)])])
+
+
+def _softplus_double(g, Z):
+    # max(z, 0) + log(1 + e^-|z|), which cannot overflow
+    tail = g.node("Exp", [g.node("Neg", [g.node("Abs", [Z])])])
+    tail = g.node("Log", [g.node("Add", [tail, g.const(1.0)])])
+    return g.node("Add", [g.node("Relu", [Z]), tail])
+
+
+def _operator_or(op_type, double, **attrs):
+    """The activation as the single ``op_type``, or ``double`` in float64 graphs.
+
+    onnxruntime has no float64 kernel for these operators.
+    """
+
+    def activation(g, Z):
+        if g.proto == _TensorProto.DOUBLE:
+            return double(g, Z)
+        return g.node(op_type, [Z], **attrs)
+
+    return activation
+
+
 HIDDEN_ACTIVATIONS = {
     "identity": lambda g, Z: Z,
     "logistic": lambda g, Z: g.node("Sigmoid", [Z]),
     "tanh": lambda g, Z: g.node("Tanh", [Z]),
     "relu": lambda g, Z: g.node("Relu", [Z]),
-    "leaky_relu": lambda g, Z: g.node("LeakyRelu", [Z], alpha=0.01),
-    "elu": lambda g, Z: g.node("Elu", [Z], alpha=1.0),
-    "softplus": lambda g, Z: g.node("Softplus", [Z]),
+    "leaky_relu": _operator_or("LeakyRelu", _leaky_relu_double, alpha=0.01),
+    "elu": _operator_or("Elu", _elu_double, alpha=1.0),
+    "softplus": _operator_or("Softplus", _softplus_double),
     "gelu": _gelu,
     "silu": lambda g, Z: g.node("Mul", [Z, g.node("Sigmoid", [Z])]),
 }
