@@ -158,7 +158,11 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return self._fit(X, y, sample_weight, incremental=False)
 
     def _fit(self, X, y, sample_weight, incremental, classes=None):
-        """Fit, or leave the estimator exactly as it was if anything fails."""
+        """Fit, or leave the estimator exactly as it was if anything fails.
+
+        "Exactly" includes identity: the arrays and lists a user holds
+        (``coefs_[0]``, ``loss_curve_``, ...) stay the model's objects.
+        """
         backup = self._save_fitted_state()
         try:
             if incremental:
@@ -181,21 +185,18 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return True
 
     def _fit_unprotected(self, X, y, sample_weight, incremental):
-        first_pass = not hasattr(self, "_params") or not (
-            self.warm_start or incremental
-        )
+        # sklearn's rule: a fresh fit never reads the previous model, and a
+        # model whose weights were deleted starts afresh
+        first_pass = not (self.warm_start or incremental) or not self._is_fitted()
         self._check_options()
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        sample_weight = _validate_sample_weight(sample_weight, X)
-        sample_weight = self._apply_class_weight(Y, sample_weight, incremental)
-        if sample_weight is not None:
-            sample_weight = sample_weight.astype(X.dtype, copy=False)
+        sample_weight, l2 = self._training_weights(X, Y, sample_weight, incremental)
         rng = check_random_state(self.random_state)
         network = self._network(X.shape[1], Y.shape[1])
         if first_pass:
             self._initialize(network, rng, X.dtype)
         else:
-            self._check_architecture(network)
+            self._check_architecture(network, X.dtype)
         full_batch = self.solver in FULL_BATCH_SOLVERS
         reporter = FitReporter(
             self, X, y, sample_weight,
@@ -203,10 +204,10 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             task_name="iteration" if full_batch else "epoch",
         )  # fmt: skip
         if full_batch:
-            self._fit_full_batch(network, X, Y, sample_weight, reporter)
+            self._fit_full_batch(network, X, Y, sample_weight, l2, reporter)
         else:
             self._fit_minibatch(
-                network, X, Y, sample_weight, rng, incremental, reporter
+                network, X, Y, sample_weight, l2, rng, incremental, reporter
             )
         reporter.end_fit()
         if not (np.isfinite(self._params).all() and np.isfinite(self._stats).all()):
@@ -215,11 +216,51 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 f"{DIVERGENCE_ADVICE}"
             )
 
+    def _training_weights(self, X, Y, sample_weight, incremental):
+        """Return the sample weights in X's dtype and the L2 strength to use.
+
+        The weights are checked in float64 and the class weights folded in.
+        Then all are scaled by the power of two that brings the largest into
+        [1, 2), and the L2 strength with them: the objective divides both by
+        the weight sum, so it is unchanged (exactly: powers of two do not
+        round), and float32 X fits the model float64 X does, whatever the
+        weights' scale.
+        """
+        weights = _validate_sample_weight(sample_weight, X.shape[0])
+        weights = self._apply_class_weight(Y, weights, incremental)
+        if (
+            self.batch_norm
+            and (X.shape[0] if weights is None else np.count_nonzero(weights)) < 2
+        ):
+            raise ValueError(
+                "batch_norm=True needs at least 2 samples with a positive weight: "
+                "the statistics of a single sample have no variance."
+            )
+        if weights is None:
+            return None, self._l2
+        exponent = 1 - int(np.frexp(weights.max())[1])
+        weights = np.ldexp(weights, exponent)
+        with np.errstate(over="ignore"):
+            l2 = float(np.ldexp(self._l2, exponent))
+        # the L2 gradient is (l2 / batch weight sum) * W, a batch being at
+        # worst one sample of weight 1/n of the sum
+        if l2 * X.shape[0] / weights.sum() > np.finfo(X.dtype).max * 1e-6:
+            raise ValueError(
+                f"alpha={self.alpha} divided by the sum of sample_weight overflows "
+                f"{X.dtype}: the L2 penalty would swamp the data. Use larger "
+                "sample weights, a smaller alpha, or float64 X."
+            )
+        return weights.astype(X.dtype, copy=False), l2
+
     def _check_options(self):
         """Refuse option combinations that cannot work, naming the parameters."""
-        rates = np.ravel(np.asarray(self.dropout, dtype=float))
-        if np.any((rates < 0) | (rates >= 1)):
-            raise ValueError(f"dropout rates must be in [0, 1), got {self.dropout}.")
+        self._hidden_sizes()
+        rates = self._dropout_rates()
+        if self.batch_norm and self.batch_size != "auto" and self.batch_size < 2:
+            raise ValueError(
+                "batch_norm=True needs batch_size >= 2: a batch of one row has no "
+                "variance to normalize by."
+            )
         if self.solver in FULL_BATCH_SOLVERS:
             if np.any(rates > 0):
                 raise ValueError(
@@ -237,18 +278,51 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Fold class weights into the sample weights (classifier only)."""
         return sample_weight
 
-    def _network(self, n_features, n_outputs):
+    def _hidden_sizes(self):
+        """``hidden_layer_sizes`` as a list of positive ints, or a clear error.
+
+        sklearn's parameter check lets through any array-like, and ``int()``
+        would silently turn 5.7, "10" or True into a layer size.
+        """
         sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if hasattr(sizes, "__iter__") else [sizes]
-        if any(int(k) <= 0 for k in sizes):
-            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        sizes = list(sizes) if np.ndim(sizes) == 1 else [sizes]
+        if not all(_is_integer(k) for k in sizes):
+            raise TypeError(
+                "hidden_layer_sizes must be an int or a 1-D sequence of ints, got "
+                f"{self.hidden_layer_sizes!r}."
+            )
+        if any(k <= 0 for k in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be > 0, got {_plain(list(sizes))}."
+            )
+        return [int(k) for k in sizes]
+
+    def _dropout_rates(self):
+        """``dropout`` as an array of rates in [0, 1), or a clear error."""
+        dropout = self.dropout
+        if np.ndim(dropout) > 1:
+            raise ValueError(
+                f"dropout must be a float or a 1-D sequence of floats, got {dropout!r}."
+            )
+        values = list(dropout) if np.ndim(dropout) == 1 else [dropout]
+        if not all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
+            raise TypeError(
+                f"dropout must be a float or a 1-D sequence of floats, got {dropout!r}."
+            )
+        rates = np.array(values, dtype=float)
+        if np.any(~((rates >= 0) & (rates < 1))):
+            raise ValueError(f"dropout rates must be in [0, 1), got {_plain(values)}.")
+        return rates
+
+    def _network(self, n_features, n_outputs):
+        rates = self._dropout_rates()
         return Network(
-            [n_features, *sizes, n_outputs],
+            [n_features, *self._hidden_sizes(), n_outputs],
             self.activation,
             self._loss(),
             initializer=self.weight_init,
             batch_norm=self.batch_norm,
-            dropout=self.dropout,
+            dropout=rates[0] if np.ndim(self.dropout) == 0 else rates,
         )
 
     def _loss(self):
@@ -277,8 +351,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_loss_ = None if self.early_stopping else np.inf
 
-    def _check_architecture(self, network):
-        self._sync_params()
+    def _check_architecture(self, network, dtype):
+        self._adopt_params(dtype)
         fitted = (self._layer_units, self._batch_norm)
         if (network.layer_sizes, network.batch_norm) != fitted:
             raise ValueError(
@@ -344,10 +418,19 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         longer alias ``_params``, and new vectors are packed from them;
         ``self`` is not modified.
         """
-        arrays = self._flat_view_arrays()
-        bound = self.__dict__.get("_bound_views", ())
-        if len(arrays) == len(bound) and all(map(operator.is_, arrays, bound)):
+        try:
+            arrays = self._flat_view_arrays()
+        except TypeError:  # not lists: _check_layer_arrays says what is wrong
+            arrays = None
+        bound = self.__dict__.get("_bound_views")
+        if (
+            arrays is not None
+            and bound is not None
+            and len(arrays) == len(bound)
+            and all(map(operator.is_, arrays, bound))
+        ):
             return self._params, self._stats
+        _check_layer_arrays(self._view_arrays())
         units = _layer_units_from(self.coefs_)
         batch_norm = len(self.gammas_) > 0
         if (units, batch_norm) == (self._layer_units, self._batch_norm):
@@ -370,14 +453,46 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Adopt user-assigned arrays as the model's flat vectors."""
         params, stats = self._current_params()
         if params is not self._params:
-            units = _layer_units_from(self.coefs_)
-            self._bind(params, stats, self._structure(units, len(self.gammas_) > 0))
-            self.n_layers_ = len(self._layer_units)
-            self.n_outputs_ = self._layer_units[-1]
+            self._rebind(params, stats)
+
+    def _rebind(self, params, stats):
+        """Make new flat vectors the model's; drop state of another layout."""
+        layout = (self._layer_units, self._params.shape, self._params.dtype)
+        units = _layer_units_from(self.coefs_)
+        self._bind(params, stats, self._structure(units, len(self.gammas_) > 0))
+        self.n_layers_ = len(self._layer_units)
+        self.n_outputs_ = self._layer_units[-1]
+        if (self._layer_units, params.shape, params.dtype) != layout:
+            for name in ("_optimizer", "_best_params", "_best_stats"):
+                self.__dict__.pop(name, None)
+
+    def _adopt_params(self, dtype):
+        """Get the weights ready to train on data of ``dtype``, in place.
+
+        User-assigned arrays are packed into the flat vectors. Weights of a
+        dtype the solvers cannot update in place (float16, integers) are
+        converted to ``dtype``, and read-only weights (a model loaded with
+        ``joblib.load(..., mmap_mode="r")``) are copied, as are read-only
+        optimizer states and snapshots: the file is never written.
+        """
+        self._sync_params()
+        params, stats = self._params, self._stats
+        if params.dtype not in (np.float32, np.float64):
+            params, stats = params.astype(dtype), stats.astype(dtype)
+        if not (params.flags.writeable and stats.flags.writeable):
+            params, stats = np.array(params), np.array(stats)
+        if params is not self._params:
+            self._rebind(params, stats)
+        if "_optimizer" in vars(self) and not self._optimizer.adopt_state(params):
+            del self._optimizer
+        for name in ("_best_params", "_best_stats"):
+            snapshot = self.__dict__.get(name)
+            if snapshot is not None and not snapshot.flags.writeable:
+                setattr(self, name, np.array(snapshot))
 
     # ------------------------------------------------------------ the solvers
 
-    def _fit_full_batch(self, network, X, Y, sample_weight, reporter):
+    def _fit_full_batch(self, network, X, Y, sample_weight, l2, reporter):
         def end_iteration(x):
             # Report the accepted iterate, not a line-search trial point.
             self._params[...] = x
@@ -392,7 +507,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             X,
             Y,
             sample_weight,
-            alpha=self._l2,
+            alpha=l2,
             method=FULL_BATCH_SOLVERS[self.solver],
             max_iter=self.max_iter,
             tol=self.tol,
@@ -422,7 +537,9 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 )
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
-    def _fit_minibatch(self, network, X, Y, sample_weight, rng, incremental, reporter):
+    def _fit_minibatch(
+        self, network, X, Y, sample_weight, l2, rng, incremental, reporter
+    ):
         if not incremental or not hasattr(self, "_optimizer"):
             self._optimizer = self._new_optimizer(network)
             self._optimizer.init_state(self._params)
@@ -452,7 +569,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             X,
             Y,
             sample_weight,
-            alpha=self._l2,
+            alpha=l2,
             batch_size=self._batch_size(X.shape[0]),
             shuffle=self.shuffle,
             rng=rng,
@@ -620,13 +737,13 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _gradient_check_problem(self, X, y, sample_weight):
         """Return ``(network, params, X, Y, weights)`` in float64 for a check."""
-        fitted = hasattr(self, "_params")
+        fitted = self._is_fitted()
         X, Y = self._validate_input(X, y, incremental=fitted, reset=not fitted)
-        sample_weight = _validate_sample_weight(sample_weight, X)
+        sample_weight = _validate_sample_weight(sample_weight, X.shape[0])
         weights = self._apply_class_weight(Y, sample_weight, incremental=False)
         network = self._network(X.shape[1], Y.shape[1])
         if fitted:
-            self._check_architecture(network)
+            self._check_architecture(network, X.dtype)
             params = self._params.astype(np.float64)
         else:
             rng = check_random_state(self.random_state)
@@ -683,19 +800,25 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         ]
 
     def _save_fitted_state(self):
-        if hasattr(self, "_params"):
-            self._sync_params()
-        state = {k: getattr(self, k) for k in self._fitted_keys()}
-        for view in VIEW_ATTRIBUTES:
-            state.pop(view, None)
-        return copy.deepcopy(state)
+        """Return the fitted attributes: the objects themselves, and copies.
+
+        The per-layer arrays are views into ``_params`` (or arrays the user
+        assigned, which fit never writes to), so only their objects are kept.
+        """
+        objects = {k: getattr(self, k) for k in self._fitted_keys()}
+        objects["_bound_views"] = self.__dict__.get("_bound_views")
+        skip = {*VIEW_ATTRIBUTES, "_bound_views"}
+        values = {k: v for k, v in objects.items() if k not in skip}
+        return objects, copy.deepcopy(values)
 
     def _load_fitted_state(self, state):
+        """Put back what :meth:`_save_fitted_state` saved, into the same objects."""
+        objects, values = state
         for key in [*self._fitted_keys(), "_network_cache", "_bound_views"]:
             self.__dict__.pop(key, None)
-        self.__dict__.update(state)
-        if "_params" in state:
-            self._bind_views()
+        for key, value in objects.items():
+            if value is not None or key != "_bound_views":
+                self.__dict__[key] = _restored(value, values.get(key, value))
 
     def __getstate__(self):
         # object.__getstate__ may return the live __dict__: copy before editing
@@ -731,7 +854,12 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         """Whether ``fit`` has succeeded; spares ``check_is_fitted`` its scan of
         every attribute, a tenth of a one-row prediction."""
-        return "_params" in self.__dict__
+        return self._is_fitted()
+
+    def _is_fitted(self):
+        """Whether there is a model: flat vectors and the per-layer attributes."""
+        state = self.__dict__
+        return "_params" in state and all(name in state for name in VIEW_ATTRIBUTES)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -1009,13 +1137,13 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         if self.warm_start and set(classes) != set(self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in "
-                f"the previous call to fit. Previously got {self.classes_}, `y` "
-                f"has {classes}"
+                f"the previous call to fit. Previously got {_plain(self.classes_)}, "
+                f"`y` has {_plain(classes)}."
             )
         if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
             raise ValueError(
                 f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{self.classes_}. 'y' has {classes}."
+                f"{_plain(self.classes_)}. 'y' has {_plain(classes)}."
             )
 
     def _apply_class_weight(self, Y, sample_weight, incremental):
@@ -1025,12 +1153,25 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         ``"balanced"`` weighs class :math:`c` by :math:`W / (K\, W_c)`, where
         :math:`W_c` is the weight sum of its samples, :math:`W` the total and
         :math:`K` the number of classes present, as ``compute_class_weight``
-        does when every class is present. With ``partial_fit`` it is computed on
-        each call's batch. For multilabel targets only ``"balanced"`` applies,
-        label by label, and a sample's weight is the product over its labels.
+        does when every class is present; ``partial_fit`` refuses it, as
+        sklearn's ``SGDClassifier`` does, because one call's batch does not
+        know the class frequencies. For multilabel targets only ``"balanced"``
+        applies, label by label, and a sample's weight is the product over its
+        labels. A dict's values are checked as ``sample_weight`` is: finite
+        and non-negative numbers.
         """
         if self.class_weight is None:
             return sample_weight
+        if isinstance(self.class_weight, dict):
+            _check_class_weight_values(self.class_weight)
+        elif incremental:
+            raise ValueError(
+                "class_weight='balanced' is not supported with partial_fit: one "
+                "call's batch does not give the class frequencies. Compute the "
+                "weights on all the data with sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y) and pass "
+                "them as a dict."
+            )
         base = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
         if self._label_binarizer.y_type_.startswith("multilabel"):
             if self.class_weight != "balanced":
@@ -1065,8 +1206,8 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         unknown = [c for c in self.class_weight if c not in known]
         if unknown:
             raise ValueError(
-                f"class_weight has label(s) {unknown} that are not among the "
-                f"classes {list(self.classes_)}."
+                f"class_weight has label(s) {_plain(unknown)} that are not among "
+                f"the classes {_plain(self.classes_)}."
             )
         return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
 
@@ -1194,8 +1335,8 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             self.classes_, unique_labels(classes)
         ):
             raise ValueError(
-                f"`classes={classes!r}` is not the same as on the last call to "
-                f"partial_fit, was: {self.classes_!r}"
+                f"`classes={_plain(classes)}` is not the same as on the last call "
+                f"to partial_fit, was: {_plain(self.classes_)}."
             )
 
     def __sklearn_tags__(self):
@@ -1437,7 +1578,14 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
                 "loss='poisson' requires non-negative y (counts or rates); y has "
                 f"{int(np.sum(y < 0))} negative value(s)."
             )
-        Y = np.asarray(y, dtype=X.dtype)
+        with np.errstate(over="ignore"):
+            Y = np.asarray(y, dtype=X.dtype)
+        if not np.isfinite(Y).all():
+            raise ValueError(
+                f"y has values too large for {X.dtype}, the dtype of X "
+                f"(largest |y| = {float(np.max(np.abs(y))):g}). Pass X as "
+                "float64, or rescale y."
+            )
         return X, Y.reshape(-1, 1) if Y.ndim == 1 else Y
 
     def _decode_targets(self, Y):
@@ -1494,19 +1642,20 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         return tags
 
 
-def _validate_sample_weight(sample_weight, X):
-    """Return sample weights as a 1-D array in X's dtype, or None.
+def _validate_sample_weight(sample_weight, n_samples):
+    """Return sample weights as a 1-D float64 array, or None.
 
     Negative, non-finite and all-zero weights are refused: sklearn's MLP
-    accepts negative weights and crashes on a zero sum.
+    accepts negative weights and crashes on a zero sum. The check is in
+    float64 whatever X's dtype, so weights too small or too large for float32
+    are judged by their own values.
     """
     if sample_weight is None:
         return None
-    n_samples = X.shape[0]
     if np.isscalar(sample_weight):
         sample_weight = np.full(n_samples, sample_weight)
     sample_weight = check_array(
-        sample_weight, ensure_2d=False, dtype=X.dtype, input_name="sample_weight"
+        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
     )
     if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
         raise ValueError(
@@ -1519,6 +1668,90 @@ def _validate_sample_weight(sample_weight, X):
             "sample_weight sums to zero: at least one sample needs a positive weight."
         )
     return sample_weight
+
+
+def _is_integer(value):
+    return isinstance(value, Integral) and not isinstance(value, bool)
+
+
+def _check_class_weight_values(class_weight):
+    """Refuse class weights that ``sample_weight`` would refuse, naming them."""
+    bad_type = {k: v for k, v in class_weight.items() if not isinstance(v, Real)}
+    if bad_type:
+        raise TypeError(
+            f"class_weight values must be real numbers; got {_plain(bad_type)}."
+        )
+    bad = {k: v for k, v in class_weight.items() if not (0 <= float(v) < math.inf)}
+    if bad:
+        raise ValueError(
+            "class_weight values must be finite and non-negative, like "
+            f"sample_weight; got {_plain(bad)}."
+        )
+
+
+def _plain(values):
+    """``values`` with NumPy scalars as Python ones, for error messages."""
+    if isinstance(values, dict):
+        return {_plain(k): _plain(v) for k, v in values.items()}
+    if isinstance(values, np.generic):
+        return values.item()
+    if isinstance(values, (list, tuple, np.ndarray)):
+        return [_plain(v) for v in values]
+    return values
+
+
+def _restored(original, saved):
+    """Return ``original`` holding the contents of its copy ``saved``.
+
+    Arrays and lists are refilled in place, so references to them stay valid;
+    other objects (the optimizer, the label binarizer) are private and are
+    replaced by the copy.
+    """
+    if isinstance(original, np.ndarray):
+        if original.flags.writeable and original.shape == saved.shape:
+            np.copyto(original, saved)
+        return original
+    if isinstance(original, list):
+        original[:] = saved
+        return original
+    return saved
+
+
+def _check_layer_arrays(groups):
+    """Refuse per-layer attributes that do not describe one network.
+
+    ``groups`` are the values of :data:`VIEW_ATTRIBUTES`, as a user may have
+    assigned them: lists of real arrays with chained shapes.
+    """
+    named = dict(zip(VIEW_ATTRIBUTES, groups, strict=True))
+    for name, group in named.items():
+        if not isinstance(group, (list, tuple)) or not all(
+            isinstance(a, np.ndarray) and a.dtype.kind in "fiu" for a in group
+        ):
+            raise TypeError(f"{name} must be a list of real-valued NumPy arrays.")
+    coefs = named["coefs_"]
+    if not coefs or any(W.ndim != 2 for W in coefs):
+        raise ValueError("coefs_ must be a non-empty list of 2-D arrays.")
+    widths = [W.shape[1] for W in coefs]
+    if [W.shape[0] for W in coefs[1:]] != widths[:-1]:
+        raise ValueError(
+            "coefs_ do not chain: each matrix needs as many rows as the one "
+            f"before has columns; got shapes {[W.shape for W in coefs]}."
+        )
+    _check_vectors(named, ["intercepts_"], widths)
+    norm = ["gammas_", "betas_", "running_means_", "running_vars_"]
+    if any(len(named[name]) for name in norm):
+        _check_vectors(named, norm, widths[:-1])
+
+
+def _check_vectors(named, names, widths):
+    for name in names:
+        shapes = [a.shape for a in named[name]]
+        if shapes != [(n,) for n in widths]:
+            raise ValueError(
+                f"{name} must hold one vector per layer, of lengths {widths}; "
+                f"got shapes {shapes}."
+            )
 
 
 def _layer_units_from(coefs):

@@ -1,11 +1,15 @@
 """Bit-exact images of a fitted estimator, for "nothing changed" assertions."""
 
 import math
+import operator
 
 import numpy as np
 
 from sknn_scratch import ScratchMLPClassifier
-from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES
+from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES, VIEW_ATTRIBUTES
+
+HELD = (*VIEW_ATTRIBUTES, "loss_curve_", "validation_scores_", "validation_loss_curve_")
+"""Fitted attributes whose objects a user may keep references to."""
 
 
 def freeze(value):
@@ -51,6 +55,37 @@ def fitted_state(est, X):
     }
     state["<output>"] = freeze(output(est, X))
     return state
+
+
+class HeldObjects:
+    """The objects behind :data:`HELD` (each list and each array in it).
+
+    Equal only to an image of the very same objects: a refused call must not
+    leave the user holding stale copies.
+    """
+
+    def __init__(self, est):
+        self.objects = {}
+        for name in HELD:
+            value = getattr(est, name, None)
+            items = list(value) if isinstance(value, list) else []
+            self.objects[name] = (value, items)
+
+    def __eq__(self, other):
+        return all(
+            value is other.objects[name][0]
+            and (
+                name not in VIEW_ATTRIBUTES
+                or _same_objects(items, other.objects[name][1])
+            )
+            for name, (value, items) in self.objects.items()
+        )
+
+    __hash__ = None
+
+
+def _same_objects(first, second):
+    return len(first) == len(second) and all(map(operator.is_, first, second))
 
 
 def assert_same_state(after, before):

@@ -129,7 +129,10 @@ def _again(est, how, X_=X, y=None, **kwargs):
 
 
 def fitted_state(est):
-    return _state.fitted_state(est, X)
+    """Every fitted attribute's value, and the objects a user may hold."""
+    state = _state.fitted_state(est, X)
+    state["<held objects>"] = _state.HeldObjects(est)
+    return state
 
 
 def _output(est):
@@ -402,7 +405,7 @@ def test_failed_second_call_leaves_the_model_bit_identical(
     twin = _fitted(Estimator, solver, option, how)
     _again(est, how)
     _again(twin, how)
-    assert_same_state(fitted_state(est), fitted_state(twin))
+    assert_same_state(_state.fitted_state(est, X), _state.fitted_state(twin, X))
 
 
 def _bad_second_calls(Estimator):
@@ -562,7 +565,7 @@ def test_ctrl_c_in_partial_fit_finishes_its_epoch(
     monkeypatch.undo()
     # The call's one epoch completed: the model is the uninterrupted twin's.
     _again(twin, "partial_fit")
-    assert_same_state(fitted_state(est), fitted_state(twin))
+    assert_same_state(_state.fitted_state(est, X), _state.fitted_state(twin, X))
     assert_views_alias_params(est)
     assert np.isfinite(_output(est)).all()
 

@@ -8,17 +8,35 @@ updates. The result can differ from the two-step NumPy form in the last bit,
 because BLAS may fuse the multiply and the add.
 """
 
+import numpy as np
 from scipy.linalg import blas
 
 _ROUTINES = {}
 
 
 def _routine(name, array):
-    key = name + array.dtype.char
+    """Look up the BLAS routine for ``array``'s dtype, refusing other dtypes.
+
+    f2py would convert an array of another dtype to a temporary copy, update
+    the copy and drop it: the caller's array would silently stay unchanged.
+    """
+    if array.dtype not in (np.float32, np.float64):
+        raise TypeError(
+            f"BLAS {name} updates float32 or float64 vectors in place; got "
+            f"{array.dtype}."
+        )
+    key = name + array.dtype.str
     routine = _ROUTINES.get(key)
     if routine is None:
         routine = _ROUTINES[key] = blas.get_blas_funcs(name, (array,))
     return routine
+
+
+def _check_writeable(array):
+    # f2py writes through a read-only buffer (a memory map opened with
+    # mode "r" crashes the interpreter), so refuse it here.
+    if not array.flags.writeable:
+        raise ValueError("BLAS cannot update a read-only array in place.")
 
 
 # OpenBLAS splits an axpy over its threads above 10000 entries. NumPy and
@@ -32,6 +50,9 @@ CHUNK = 8192
 def axpy(a, x, y):
     """Set ``y += a * x`` in place; ``x`` and ``y`` are 1-D of one float dtype.
 
+    ``y`` must be a writeable float32 or float64 vector: anything else raises,
+    because BLAS would update a copy and leave ``y`` unchanged.
+
     Examples
     --------
     >>> import numpy as np
@@ -40,8 +61,11 @@ def axpy(a, x, y):
     >>> y
     array([2., 4.])
     """
-    routine = _ROUTINES.get("axpy" + y.dtype.char) or _routine("axpy", y)
-    if y.shape[0] <= CHUNK and y.flags.c_contiguous:
+    routine = _ROUTINES.get("axpy" + y.dtype.str) or _routine("axpy", y)
+    flags = y.flags
+    if not flags.writeable:
+        _check_writeable(y)
+    if y.shape[0] <= CHUNK and flags.c_contiguous:
         routine(x, y, a=a)
         return
     for start in range(0, y.shape[0], CHUNK):
@@ -52,7 +76,7 @@ def axpy(a, x, y):
 
 
 def scal(a, x):
-    """Set ``x *= a`` in place; ``x`` is 1-D.
+    """Set ``x *= a`` in place; ``x`` is a writeable float32 or float64 vector.
 
     Examples
     --------
@@ -62,8 +86,11 @@ def scal(a, x):
     >>> x
     array([3., 6.])
     """
-    routine = _ROUTINES.get("scal" + x.dtype.char) or _routine("scal", x)
-    if x.shape[0] <= CHUNK and x.flags.c_contiguous:
+    routine = _ROUTINES.get("scal" + x.dtype.str) or _routine("scal", x)
+    flags = x.flags
+    if not flags.writeable:
+        _check_writeable(x)
+    if x.shape[0] <= CHUNK and flags.c_contiguous:
         routine(a, x)
         return
     for start in range(0, x.shape[0], CHUNK):

@@ -117,6 +117,7 @@ def relu_backward(Z, A, dA):
 
 _FILLED = {}
 _FILLED_LIMIT = 1 << 16
+_FILLED_KEYS = 16
 
 
 def _filled(value, shape, dtype):
@@ -124,7 +125,8 @@ def _filled(value, shape, dtype):
 
     One array per value, width and dtype, grown to the most rows asked for;
     callers get a view of its leading rows. Never written to, so threads can
-    share it.
+    share it. At most 16 arrays are kept (8 MiB): a new key beyond that
+    evicts the oldest, so fits over many layer widths do not grow memory.
     """
     rows, width = shape
     if rows * width > _FILLED_LIMIT:
@@ -134,6 +136,10 @@ def _filled(value, shape, dtype):
     if array is None or array.shape[0] < rows:
         array = np.full(shape, value, dtype)
         array.flags.writeable = False
+        _FILLED.pop(key, None)
+        while len(_FILLED) >= _FILLED_KEYS:
+            # another thread may evict the same key first
+            _FILLED.pop(next(iter(_FILLED), None), None)
         _FILLED[key] = array
     return array[:rows]
 

@@ -251,8 +251,10 @@ class BatchNorm:
     ``BatchNorm1d``: after each training step,
     :math:`\hat\mu \leftarrow 0.9\,\hat\mu + 0.1\,\mu` and
     :math:`\hat\sigma^2 \leftarrow 0.9\,\hat\sigma^2 + 0.1\,\sigma^2_u`, where
-    :math:`\sigma^2_u = \sigma^2 W / (W - 1)` is the unbiased variance for the
-    weight sum :math:`W` (the biased one when :math:`W \le 1`).
+    :math:`\sigma^2_u = \sigma^2 n_e / (n_e - 1)` is the unbiased variance for
+    the batch's effective sample size :math:`n_e = (\sum_i w_i)^2 / \sum_i
+    w_i^2`: the row count for equal weights, and unchanged when every weight is
+    scaled, as the rest of the objective is.
     """
 
     eps = 1e-5
@@ -334,10 +336,14 @@ class BatchNorm:
         np.multiply(dY, scale, out=dY)
         return np.subtract(dY, dZ, out=dZ)
 
-    def update_running(self, stats, ws, total):
-        """Blend this step's batch statistics (weight sum ``total``) into ``stats``."""
+    def update_running(self, stats, ws, n_effective):
+        """Blend this step's batch statistics into ``stats``.
+
+        ``n_effective`` is the batch's effective sample size, at least 2 (a
+        batch of one row has no variance to estimate).
+        """
         _, _, mean, var = ws.cache[self]
-        unbiased = var * (total / (total - 1)) if total > 1 else var
+        unbiased = var * (n_effective / (n_effective - 1))
         stats[self.mean] *= 1 - self.momentum
         stats[self.mean] += self.momentum * mean
         stats[self.var] *= 1 - self.momentum

@@ -35,6 +35,21 @@ class Optimizer:
         """Update ``params`` in place from ``grad`` (then clobbered) at rate ``lr``."""
         raise NotImplementedError
 
+    def adopt_state(self, params):
+        """Make the state updatable in place for ``params``; False if it cannot be.
+
+        A state loaded read-only (a memory map) is copied and one of another
+        dtype converted. A state shaped for another parameter vector cannot
+        serve: the caller builds a new one.
+        """
+        for name in self._state_names:
+            state = getattr(self, name, None)
+            if state is None or state.shape != params.shape:
+                return False
+            if state.dtype != params.dtype or not state.flags.writeable:
+                setattr(self, name, np.array(state, dtype=params.dtype))
+        return True
+
     def _scratch(self, like, count):
         buffers = getattr(self, "_buffers", None)
         if buffers is None or buffers[0].shape != like.shape:

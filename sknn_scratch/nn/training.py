@@ -30,16 +30,26 @@ DIVERGENCE_ADVICE = (
 )
 
 
-def batch_slices(n_samples, batch_size):
+def batch_slices(n_samples, batch_size, min_rows=1):
     """Yield consecutive slices of ``batch_size`` rows; the last may be shorter.
+
+    A last slice of fewer than ``min_rows`` rows is merged into the one
+    before, which then has up to ``batch_size + min_rows - 1`` rows.
 
     Examples
     --------
     >>> list(batch_slices(5, 2))
     [slice(0, 2, None), slice(2, 4, None), slice(4, 5, None)]
+    >>> list(batch_slices(5, 2, min_rows=2))
+    [slice(0, 2, None), slice(2, 5, None)]
     """
-    for start in range(0, n_samples, batch_size):
+    stop = n_samples
+    if 0 < n_samples % batch_size < min_rows and n_samples > batch_size:
+        stop = n_samples - n_samples % batch_size - batch_size
+    for start in range(0, stop, batch_size):
         yield slice(start, min(start + batch_size, n_samples))
+    if stop < n_samples:
+        yield slice(stop, n_samples)
 
 
 def count_no_improvement(score, best, count, tol):
@@ -99,6 +109,13 @@ class MinibatchTrainer:
         Batch-norm running statistics, updated after every step.
     max_grad_norm : float or None, default=None
         Rescale the gradient to at most this Euclidean norm before each step.
+
+    Notes
+    -----
+    With batch norm, no step sees a single row, which has no batch variance:
+    a last batch of one row joins the batch before it, and a batch in which
+    fewer than two rows have a positive weight is skipped. ``batch_size`` and
+    the sample count must then be at least 2.
     """
 
     LOSS_CHUNK_ROWS = 4096
@@ -128,18 +145,27 @@ class MinibatchTrainer:
         self.shuffle, self.rng = shuffle, rng
         self.stats, self.max_grad_norm = stats, max_grad_norm
         self.n_samples = X.shape[0]
+        self.min_rows = 2 if network.norms else 1
+        if min(batch_size, self.n_samples) < self.min_rows:
+            raise ValueError(
+                "Batch normalization needs at least 2 rows per batch: a single "
+                f"row has no variance (batch_size={batch_size}, "
+                f"n_samples={self.n_samples})."
+            )
         self.order = np.arange(self.n_samples)
         self.grad = np.empty_like(params)
-        self.workspace = Workspace(batch_size, params.dtype)
-        self.X_batch = self._batch_buffer(X)
-        self.Y_batch = self._batch_buffer(Y)
-        self.w_batch = self._batch_buffer(sample_weight)
+        max_rows = batch_size + self.min_rows - 1
+        self.workspace = Workspace(max_rows, params.dtype)
+        self.X_batch = self._batch_buffer(X, max_rows)
+        self.Y_batch = self._batch_buffer(Y, max_rows)
+        self.w_batch = self._batch_buffer(sample_weight, max_rows)
         chunk = batch_size * max(1, self.LOSS_CHUNK_ROWS // batch_size)
-        self.outputs = np.empty((min(chunk, self.n_samples), Y.shape[1]), params.dtype)
+        rows = min(chunk + self.min_rows - 1, self.n_samples)
+        self.outputs = np.empty((rows, Y.shape[1]), params.dtype)
 
-    def _batch_buffer(self, array):
+    def _batch_buffer(self, array, rows):
         if self.shuffle and isinstance(array, np.ndarray):
-            return np.empty((self.batch_size, *array.shape[1:]), array.dtype)
+            return np.empty((rows, *array.shape[1:]), array.dtype)
         return None
 
     def _gather(self, array, buffer, rows):
@@ -167,7 +193,7 @@ class MinibatchTrainer:
             self.order = self.order[self.rng.permutation(self.n_samples)]
         self._loss_total = self._penalty_total = 0.0
         self._pending, self._batch_factors = slice(0, 0), []
-        for batch in batch_slices(self.n_samples, self.batch_size):
+        for batch in batch_slices(self.n_samples, self.batch_size, self.min_rows):
             rows = self.order[batch] if self.shuffle else batch
             step = self.train_step(rows)
             if step is None:  # skipped: it counts as zero loss
@@ -189,14 +215,17 @@ class MinibatchTrainer:
             buffer, valid until the next step), the batch's weight sum and
             :math:`\sum \lVert W \rVert^2` before the step, from which the
             step's loss follows. ``None`` if the batch's weights sum to zero:
-            it carries no information and is skipped.
+            it carries no information and is skipped. With batch norm, also
+            if fewer than two of its rows have a positive weight.
         """
         X = self._gather(self.X, self.X_batch, rows)
         weights, weight_sum = None, X.shape[0]
         if self.sample_weight is not None:
             weights = self._gather(self.sample_weight, self.w_batch, rows)
             weight_sum = float(weights.sum())
-            if not weight_sum > 0:
+            if not weight_sum > 0 or (
+                self.stats is not None and np.count_nonzero(weights) < 2
+            ):
                 return None
         if self.network.dropouts:
             self.network.draw_dropout_masks(self.workspace, self.rng, X.shape[0])
@@ -212,7 +241,9 @@ class MinibatchTrainer:
             weight_sum=weight_sum,
         )
         if self.stats is not None:
-            self.network.update_running_stats(self.stats, self.workspace, weight_sum)
+            self.network.update_running_stats(
+                self.stats, self.workspace, _effective_size(weights, weight_sum)
+            )
         if self.max_grad_norm is not None:
             clip_by_norm(grad, self.max_grad_norm)
         self.optimizer.step(self.params, grad, self.schedule.lr)
@@ -259,6 +290,17 @@ class MinibatchTrainer:
             raise DivergenceError(
                 f"The training loss became non-finite ({total}). {DIVERGENCE_ADVICE}"
             )
+
+
+def _effective_size(weights, weight_sum):
+    r"""Kish's effective sample size :math:`(\sum_i w_i)^2 / \sum_i w_i^2`.
+
+    Without weights (``weights`` None, ``weight_sum`` the row count) it is the
+    row count. It does not change when every weight is scaled.
+    """
+    if weights is None:
+        return weight_sum
+    return weight_sum * weight_sum / float(np.dot(weights, weights))
 
 
 def _take_rows(array, rows):
