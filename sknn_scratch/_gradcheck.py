@@ -15,7 +15,7 @@ from .nn.layers import Workspace
 
 # The step must span this many float64 spacings of the largest of 1 and the
 # parameters, so that rounding the step and the loss costs each difference
-# quotient at most about 1e-7 of its value (see check_gradients' ``eps``).
+# quotient about 1e-7 of its value (see check_gradients' ``eps``).
 EPS_SPACINGS = 1e7
 # Above this, the O(h^2) truncation error and kinks within h dominate: a step
 # of 1e-2 reported 5.5e-2 for a correct gradient of the test grid.
@@ -99,13 +99,14 @@ def check_gradients(
         :math:`10^{-3}`. The perturbed parameter is rounded to the float64
         spacing near :math:`\theta_j`, and the loss to the spacing near
         :math:`J` (of order one for scaled data), about
-        :math:`\epsilon_\text{mach} = 2.2 \times 10^{-16}` times their size;
-        the lower bound keeps that rounding below about :math:`10^{-7}` of each
-        difference quotient, so a correct gradient can still reach the
-        :math:`10^{-6}` the test suite asks of it. Steps above :math:`10^{-3}`
-        let the :math:`O(h^2)` truncation error, and kinks (ReLU, absolute
-        error, Huber) within :math:`h` of a pre-activation or residual, report
-        errors that look like bugs.
+        :math:`\epsilon_\text{mach} = 2.2 \times 10^{-16}` times their size.
+        The lower bound makes that rounding about :math:`10^{-7}` of each
+        difference quotient, so that a correct gradient still measures about
+        :math:`10^{-6}` or less, well apart from the :math:`10^{-2}` of a
+        wrong one. Above :math:`10^{-3}`, the :math:`O(h^2)` truncation error
+        and kinks (ReLU, absolute error, Huber) within :math:`h` of a
+        pre-activation or residual make correct gradients look wrong. See
+        :ref:`gradient_checking` for measurements.
 
     Returns
     -------
