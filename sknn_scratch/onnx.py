@@ -367,8 +367,16 @@ def _input_dtype(operator):
 def _graph_and_input(scope, operator, container):
     """Start the graph; return it and the input as one matrix in its dtype.
 
-    Several inputs (one per column of a DataFrame) are concatenated.
+    Several inputs (one per column of a DataFrame) are concatenated, and must
+    be the model's ``feature_names_in_`` in that order.
     """
+    names = getattr(operator.raw_operator, "feature_names_in_", None)
+    inputs = [variable.raw_name for variable in operator.inputs]
+    if len(inputs) > 1 and names is not None and inputs != list(names):
+        raise ValueError(
+            f"The inputs {inputs} are not the model's feature_names_in_ "
+            f"{list(names)}, in that order."
+        )
     g = _Graph(scope, container, _input_dtype(operator))
     columns = []
     for variable in operator.inputs:

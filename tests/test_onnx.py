@@ -386,3 +386,14 @@ def test_skl2onnx_of_an_unfitted_estimator_raises_not_fitted(task):
     X, _ = _data(task)
     with pytest.raises(NotFittedError):
         skl2onnx.to_onnx(_estimator(task), X[:1])
+
+
+def test_skl2onnx_refuses_a_dataframe_with_other_columns():
+    # skl2onnx's own to_onnx bypasses the X_sample check: the converter must
+    # not concatenate the columns in another order than at fit.
+    pd = pytest.importorskip("pandas")
+    X, y = _data("multiclass")
+    df = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    model = _estimator("multiclass", max_iter=5).fit(df, y)
+    with pytest.raises(ValueError, match="feature_names_in_"):
+        skl2onnx.to_onnx(model, df[df.columns[::-1]][:1])
