@@ -177,10 +177,19 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Set up what the first partial_fit call needs (the classifier's classes)."""
 
     def _check_solver(self):
+        """Whether ``partial_fit`` applies; an AttributeError says why not."""
         if self.solver in FULL_BATCH_SOLVERS:
             raise AttributeError(
                 f"partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
+            )
+        if getattr(self, "class_weight", None) == "balanced":
+            raise AttributeError(
+                "partial_fit is not available with class_weight='balanced': one "
+                "call's batch does not give the class frequencies. Compute the "
+                "weights on all the data with sklearn.utils.class_weight."
+                "compute_class_weight('balanced', classes=classes, y=y) and pass "
+                "them as a dict."
             )
         return True
 
@@ -234,7 +243,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         ):
             raise ValueError(
                 "batch_norm=True needs at least 2 samples with a positive weight: "
-                "the statistics of a single sample have no variance."
+                "one sample has no variance to normalize by."
             )
         if weights is None:
             return None, self._l2
@@ -256,7 +265,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Refuse option combinations that cannot work, naming the parameters."""
         self._hidden_sizes()
         rates = self._dropout_rates()
-        if self.batch_norm and self.batch_size != "auto" and self.batch_size < 2:
+        minibatch = self.solver not in FULL_BATCH_SOLVERS
+        if self.batch_norm and minibatch and self.batch_size == 1:
             raise ValueError(
                 "batch_norm=True needs batch_size >= 2: a batch of one row has no "
                 "variance to normalize by."
@@ -950,9 +960,12 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         Make each hidden layer Dense, then batch normalization, then the
         activation. Normalization uses the batch's sample-weighted mean and
         biased variance with :math:`\\varepsilon = 10^{-5}` and learnable
-        ``gammas_`` and ``betas_``; running statistics (momentum 0.1, unbiased
-        variance, as PyTorch's ``BatchNorm1d``) serve at prediction. With the
-        full-batch solvers the running statistics are the training set's.
+        ``gammas_`` and ``betas_``; running statistics (momentum 0.1, as
+        PyTorch's ``BatchNorm1d``, of the weighted batch variance) serve at
+        prediction. With the full-batch solvers the running statistics are the
+        training set's. Batches of one row, which have no variance, never
+        occur: a last batch of one row joins the one before it, and
+        ``batch_size=1`` or a single sample is refused.
     max_grad_norm : float, default=None
         Rescale each minibatch gradient to at most this Euclidean norm. Not
         available with 'lbfgs' or 'cg'.
@@ -964,8 +977,12 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         Weights of the classes, as in sklearn's linear classifiers. They
         multiply ``sample_weight``, so the objective is that of the equivalent
         sample weights. 'balanced' uses ``n_samples / (n_classes *
-        np.bincount(y))``, counted with the sample weights. Not for multilabel
-        targets, and 'balanced' not with ``partial_fit``.
+        np.bincount(y))``, counted with the sample weights. A dict's values
+        must be finite and non-negative, as sample weights. Dicts are not for
+        multilabel targets. With 'balanced', ``partial_fit`` is not available
+        (an AttributeError, as for 'lbfgs'): one call's batch does not give the
+        class frequencies; pass the weights that
+        ``compute_class_weight('balanced', ...)`` gives on all the data.
 
     Attributes
     ----------
@@ -1153,25 +1170,17 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         ``"balanced"`` weighs class :math:`c` by :math:`W / (K\, W_c)`, where
         :math:`W_c` is the weight sum of its samples, :math:`W` the total and
         :math:`K` the number of classes present, as ``compute_class_weight``
-        does when every class is present; ``partial_fit`` refuses it, as
-        sklearn's ``SGDClassifier`` does, because one call's batch does not
-        know the class frequencies. For multilabel targets only ``"balanced"``
-        applies, label by label, and a sample's weight is the product over its
-        labels. A dict's values are checked as ``sample_weight`` is: finite
-        and non-negative numbers.
+        does when every class is present; ``partial_fit`` is not available
+        with it (as sklearn's ``SGDClassifier`` refuses it), because one
+        call's batch does not know the class frequencies. For multilabel
+        targets only ``"balanced"`` applies, label by label, and a sample's
+        weight is the product over its labels. A dict's values are checked as
+        ``sample_weight`` is: finite and non-negative numbers.
         """
         if self.class_weight is None:
             return sample_weight
         if isinstance(self.class_weight, dict):
             _check_class_weight_values(self.class_weight)
-        elif incremental:
-            raise ValueError(
-                "class_weight='balanced' is not supported with partial_fit: one "
-                "call's batch does not give the class frequencies. Compute the "
-                "weights on all the data with sklearn.utils.class_weight."
-                "compute_class_weight('balanced', classes=classes, y=y) and pass "
-                "them as a dict."
-            )
         base = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
         if self._label_binarizer.y_type_.startswith("multilabel"):
             if self.class_weight != "balanced":

@@ -153,7 +153,7 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
         A fitted :class:`~sknn_scratch.ScratchMLPClassifier`,
         :class:`~sknn_scratch.ScratchMLPRegressor`, or any pipeline or
         meta-estimator that skl2onnx can convert around one.
-    X_sample : array-like or DataFrame of shape (n_samples, n_features_in_)
+    X_sample : array-like or DataFrame of shape (n_samples, n_features)
         A few rows of input, used only for the input's type and width. Arrays
         are cast to float32, so the model has one float32 input named ``X``
         with a dynamic batch dimension; DataFrames are passed on as they are

@@ -48,6 +48,8 @@ DOCUMENTED_ERRORS = re.compile(
             r"became non-finite|produced non-finite weights",  # divergence
             r"requires non-negative y",  # poisson
             r"sample_weight sums to zero|no sample with a positive weight",
+            r"batch_norm=True needs",  # a single row has no batch variance
+            r"overflows float32|too large for float32",  # alpha / weight sum, or y
         ]
     )
 )

@@ -169,7 +169,7 @@ def test_dropout_is_seeded_and_absent_at_prediction():
 
 
 def test_batch_norm_running_statistics_after_one_step():
-    """Running stats: 0.9 * (0, 1) + 0.1 * (batch mean, unbiased batch variance)."""
+    """Running stats: 0.9 * (0, 1) + 0.1 * (batch mean, batch variance)."""
     params = dict(
         hidden_layer_sizes=(5,), batch_norm=True, solver="sgd", batch_size=200,
         max_iter=1, shuffle=False, random_state=0,
@@ -179,7 +179,7 @@ def test_batch_norm_running_statistics_after_one_step():
     W, b = (a[0] for a in net.unpack(net.init_params(np.random.RandomState(0))))
     Z = X_clf @ W + b
     assert_allclose(clf.running_means_[0], 0.1 * Z.mean(axis=0), rtol=1e-12)
-    assert_allclose(clf.running_vars_[0], 0.9 + 0.1 * Z.var(axis=0, ddof=1))
+    assert_allclose(clf.running_vars_[0], 0.9 + 0.1 * Z.var(axis=0))
     assert [g.shape for g in clf.gammas_] == [(5,)]
     assert [b.shape for b in clf.betas_] == [(5,)]
 

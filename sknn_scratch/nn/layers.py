@@ -247,14 +247,18 @@ class BatchNorm:
         \frac{\partial J}{\partial \beta} = \sum_i \frac{\partial J}{\partial y_i}.
 
     At inference the running statistics replace :math:`\mu` and
-    :math:`\sigma^2`. They start at 0 and 1 and follow PyTorch's
-    ``BatchNorm1d``: after each training step,
+    :math:`\sigma^2`. They start at 0 and 1 and, as in PyTorch's
+    ``BatchNorm1d``, after each training step
     :math:`\hat\mu \leftarrow 0.9\,\hat\mu + 0.1\,\mu` and
-    :math:`\hat\sigma^2 \leftarrow 0.9\,\hat\sigma^2 + 0.1\,\sigma^2_u`, where
-    :math:`\sigma^2_u = \sigma^2 n_e / (n_e - 1)` is the unbiased variance for
-    the batch's effective sample size :math:`n_e = (\sum_i w_i)^2 / \sum_i
-    w_i^2`: the row count for equal weights, and unchanged when every weight is
-    scaled, as the rest of the objective is.
+    :math:`\hat\sigma^2 \leftarrow 0.9\,\hat\sigma^2 + 0.1\,\sigma^2`, with
+    the batch's weighted variance :math:`\sigma^2` above. PyTorch blends in
+    the unbiased variance :math:`\sigma^2 n / (n - 1)` instead. With weights,
+    no such correction is right both ways: the frequency one, :math:`S / (S -
+    1)` for the weight sum :math:`S`, depends on the weights' scale (the
+    objective does not), and one from the effective sample size
+    :math:`S^2 / \sum_i w_i^2` breaks the equivalence of a weight of 2 with a
+    repeated sample. :math:`\sigma^2` keeps both, and the statistics of the
+    full-batch solvers are the same kind.
     """
 
     eps = 1e-5
@@ -336,18 +340,13 @@ class BatchNorm:
         np.multiply(dY, scale, out=dY)
         return np.subtract(dY, dZ, out=dZ)
 
-    def update_running(self, stats, ws, n_effective):
-        """Blend this step's batch statistics into ``stats``.
-
-        ``n_effective`` is the batch's effective sample size, at least 2 (a
-        batch of one row has no variance to estimate).
-        """
+    def update_running(self, stats, ws):
+        """Blend this step's batch statistics into ``stats``."""
         _, _, mean, var = ws.cache[self]
-        unbiased = var * (n_effective / (n_effective - 1))
         stats[self.mean] *= 1 - self.momentum
         stats[self.mean] += self.momentum * mean
         stats[self.var] *= 1 - self.momentum
-        stats[self.var] += self.momentum * unbiased
+        stats[self.var] += self.momentum * var
 
     def set_running(self, stats, ws):
         """Make the last pass's batch statistics the running ones."""

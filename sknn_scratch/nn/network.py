@@ -392,14 +392,10 @@ class Network:
             axpy(ctx.alpha / ctx.weight_sum, params[:n], grad[:n])
         return grad
 
-    def update_running_stats(self, stats, workspace, n_effective):
-        r"""Blend the last training pass's batch statistics into ``stats``.
-
-        ``n_effective`` is the batch's effective sample size
-        :math:`(\sum_i w_i)^2 / \sum_i w_i^2`, for the unbiased variance.
-        """
+    def update_running_stats(self, stats, workspace):
+        """Blend the last training pass's batch statistics into ``stats``."""
         for norm in self.norms:
-            norm.update_running(stats, workspace, n_effective)
+            norm.update_running(stats, workspace)
 
     def set_running_stats(self, params, stats, X, sample_weight=None):
         """Set ``stats`` to the batch statistics of a training pass over ``X``.

@@ -241,9 +241,7 @@ class MinibatchTrainer:
             weight_sum=weight_sum,
         )
         if self.stats is not None:
-            self.network.update_running_stats(
-                self.stats, self.workspace, _effective_size(weights, weight_sum)
-            )
+            self.network.update_running_stats(self.stats, self.workspace)
         if self.max_grad_norm is not None:
             clip_by_norm(grad, self.max_grad_norm)
         self.optimizer.step(self.params, grad, self.schedule.lr)
@@ -290,17 +288,6 @@ class MinibatchTrainer:
             raise DivergenceError(
                 f"The training loss became non-finite ({total}). {DIVERGENCE_ADVICE}"
             )
-
-
-def _effective_size(weights, weight_sum):
-    r"""Kish's effective sample size :math:`(\sum_i w_i)^2 / \sum_i w_i^2`.
-
-    Without weights (``weights`` None, ``weight_sum`` the row count) it is the
-    row count. It does not change when every weight is scaled.
-    """
-    if weights is None:
-        return weight_sum
-    return weight_sum * weight_sum / float(np.dot(weights, weights))
 
 
 def _take_rows(array, rows):
