@@ -361,6 +361,24 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             self.best_validation_score_ = -np.inf if self.early_stopping else None
             self.best_loss_ = None if self.early_stopping else np.inf
 
+    def _prepare_records(self, early_stopping):
+        """Start the minibatch records a continued fit finds missing.
+
+        A model fitted by a full-batch solver has no ``loss_curve_``, and one
+        fitted without early stopping no validation records; ``warm_start``
+        or ``partial_fit`` after ``set_params`` must still work.
+        """
+        state = self.__dict__
+        if "loss_curve_" not in state:
+            self.loss_curve_, self._no_improvement_count = [], 0
+        for name in ("validation_scores_", "validation_loss_curve_"):
+            if state.get(name) is None:
+                state[name] = [] if early_stopping else None
+        if state.get("best_validation_score_") is None:
+            self.best_validation_score_ = -np.inf if early_stopping else None
+        if state.get("best_loss_") is None:
+            self.best_loss_ = None if early_stopping else np.inf
+
     def _check_architecture(self, network, dtype):
         self._adopt_params(dtype)
         fitted = (self._layer_units, self._batch_norm)
@@ -562,6 +580,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         split = None
         if self.early_stopping and not incremental:
             split = self._validation_split(X, Y, sample_weight, rng)
+        self._prepare_records(early_stopping=split is not None)
         if split is not None:
             X, Y, sample_weight, validation = split
             if not hasattr(self, "_best_params"):
@@ -569,8 +588,6 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 self._best_stats = self._stats.copy()
         else:
             validation = None
-            if self.best_loss_ is None:
-                self.best_loss_ = np.inf
         trainer = MinibatchTrainer(
             network,
             self._params,
@@ -1150,6 +1167,15 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         return binarizer.transform(y).astype(bool)
 
     def _check_known_classes(self, y):
+        kind, fitted = type_of_target(y), self._label_binarizer.y_type_
+        multilabel = fitted.startswith("multilabel")
+        if kind.startswith("multilabel") != multilabel or (
+            multilabel and y.shape[1] != len(self.classes_)
+        ):
+            raise ValueError(
+                f"y is {kind} with shape {y.shape}, but the model was fitted on "
+                f"{fitted} targets with {len(self.classes_)} classes."
+            )
         classes = unique_labels(y)
         if self.warm_start and set(classes) != set(self.classes_):
             raise ValueError(
