@@ -441,3 +441,47 @@ def test_error_messages_print_plain_values():
     ]
     for message in messages:
         assert not re.search(r"np\.\w+\(|array\(", message), message
+
+
+# ----------------------------- continued fits after the options changed
+
+
+@pytest.mark.parametrize("first", ["lbfgs", "cg"])
+@pytest.mark.parametrize("early_stopping", [False, True])
+def test_a_minibatch_fit_continues_a_full_batch_model(first, early_stopping):
+    X_big, y_big = np.tile(X, (3, 1)), np.tile(Y_REG, 3)
+    est = ScratchMLPRegressor(solver=first, **FAST).fit(X_big, y_big)
+    assert not hasattr(est, "loss_curve_")
+    est.set_params(solver="sgd", warm_start=True, early_stopping=early_stopping)
+    est.fit(X_big, y_big)
+    assert len(est.loss_curve_) == FAST["max_iter"]
+    scores = est.validation_scores_
+    assert (len(scores) == FAST["max_iter"]) if early_stopping else scores is None
+    est.partial_fit(X_big, y_big)
+    assert len(est.loss_curve_) == FAST["max_iter"] + 1
+
+
+def test_early_stopping_switched_on_for_a_warm_fit_records_its_scores():
+    X_big, y_big = np.tile(X, (3, 1)), np.tile(Y_REG, 3)
+    est = ScratchMLPRegressor(warm_start=True, **FAST).fit(X_big, y_big)
+    assert est.validation_scores_ is None
+    est.set_params(early_stopping=True).fit(X_big, y_big)
+    assert len(est.validation_scores_) == len(est.validation_loss_curve_) == 5
+    assert est.best_validation_score_ == max(est.validation_scores_)
+
+
+@pytest.mark.parametrize(
+    "first, then",
+    [
+        (Y_CLF, np.c_[Y_CLF, 1 - Y_CLF]),
+        (np.c_[Y_CLF, 1 - Y_CLF], Y_CLF),
+        (np.c_[Y_CLF, 1 - Y_CLF], np.c_[Y_CLF, 1 - Y_CLF, Y_CLF]),
+    ],
+    ids=["multilabel-after-binary", "binary-after-multilabel", "more-labels"],
+)
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_targets_of_another_kind_than_the_fitted_ones_are_refused(first, then, how):
+    clf = ScratchMLPClassifier(solver="sgd", warm_start=True, **FAST).fit(X, first)
+    call = clf.partial_fit if how == "partial_fit" else clf.fit
+    with pytest.raises(ValueError, match="but the model was fitted on"):
+        call(X, then)
