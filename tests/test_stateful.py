@@ -163,7 +163,17 @@ FEATURE_DEFECTS = ("too few features", "too many features")
 X_DEFECTS = (*FEATURE_DEFECTS, "NaN in X", "inf in X")
 TRAINING = ["fit", "warm fit", "partial_fit"]
 METHODS = st.sampled_from([*TRAINING, "predict"])
-FLOAT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64])
+# Assigned weights of any of these dtypes are converted to X's and train.
+WEIGHT_DTYPES = st.sampled_from([np.float16, np.float32, np.float64, np.int64])
+# After a round trip or an assignment: train it and a twin, or not.
+THEN = st.sampled_from([None, "partial_fit", "warm fit"])
+BROKEN = [
+    "coefs_ = None",
+    "intercepts_ = None",
+    "coefs_ truncated",
+    "coefs_ not chaining",
+    "intercepts_ too long",
+]
 VIEWS = ("coefs_", "intercepts_", "gammas_", "betas_", "running_means_")
 VIEWS += ("running_vars_",)
 CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
@@ -201,8 +211,8 @@ def held_objects(est):
     state = vars(est)
     held = {name: (state[name], None) for name in CURVES if name in state}
     for name in VIEWS:
-        if name in state:
-            held[name] = (state[name], list(state[name]))
+        value = state.get(name)
+        held[name] = (value, list(value) if isinstance(value, list) else None)
     return held
 
 
@@ -266,6 +276,33 @@ def warm_fit(est, X, y, sample_weight=None):
         return est.fit(X, y, sample_weight=sample_weight)
     finally:
         est.set_params(warm_start=False)
+
+
+def train(est, how, X, y, sample_weight=None, options=None):
+    if how == "partial_fit":
+        return est.partial_fit(X, y, sample_weight=sample_weight, **(options or {}))
+    return warm_fit(est, X, y, sample_weight)
+
+
+def succeeds(call):
+    try:
+        call()
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def broken(est, breakage):
+    """The attribute ``breakage`` names, and the broken value it describes."""
+    name = breakage.split()[0]
+    value = getattr(est, name)
+    if breakage.endswith("None"):
+        return name, None
+    if breakage.endswith("truncated"):
+        return name, value[:-1]
+    first = value[0]
+    wider = first.shape[:-1] + (first.shape[-1] + 1,)
+    return name, [np.zeros(wider, first.dtype), *value[1:]]
 
 
 def fresh_fit(est, X, y, sample_weight):
@@ -367,31 +404,32 @@ class _ModelMachine(RuleBasedStateMachine):
 
     @rule(y_name=TARGET_NAMES, dtype=X_DTYPES, weighted=st.booleans())
     def fit(self, y_name, dtype, weighted):
-        X, y, sw = self.data(y_name, dtype, weighted)
-        fresh = fresh_fit(self.est, X, y, sw)
-        done = self.attempt("fit", lambda: self.est.fit(X, y, sample_weight=sw))
-        assert done == (fresh is not None), "a fresh clone's fit ended otherwise"
-        if done:
-            self.fitted_to = y_name
-            assert_like_fresh_fit(self.est, fresh)
-            if minibatch(self.est):
-                check_curve(self.est, None, self.est.n_iter_)
+        if self.refit("fit", y_name, dtype, weighted) and minibatch(self.est):
+            check_curve(self.est, None, self.est.n_iter_)
 
-    @rule(y_name=TARGET_NAMES, dtype=X_DTYPES, weighted=st.booleans())
-    def warm_fit(self, y_name, dtype, weighted):
-        X, y, sw = self.data(y_name, dtype, weighted)
+    def trained(self, how, y_name, dtype, weighted, rows=(0, N_SAMPLES), classes=True):
+        """Run a warm fit or a partial_fit; check the curve and the weights moved."""
+        X, y, sw = self.data(y_name, dtype, weighted, rows)
+        options = self.partial_fit_options(y_name, classes)
         was_fitted = self.fitted()
         curve = vars(self.est).get("loss_curve_") if was_fitted else None
         curve = None if curve is None else list(curve)
         before = weights(self.est) if was_fitted else None
-        if not self.attempt("warm fit", lambda: warm_fit(self.est, X, y, sw)):
-            return
+        if not self.attempt(how, lambda: train(self.est, how, X, y, sw, options)):
+            return False
         self.fitted_to = self.fitted_to or y_name
         if minibatch(self.est):
-            check_curve(self.est, curve, self.est.n_iter_)
+            check_curve(
+                self.est, curve, 1 if how == "partial_fit" else self.est.n_iter_
+            )
             # early stopping may restore the weights it started from
-            if was_fitted and not self.est.early_stopping:
+            if was_fitted and (how == "partial_fit" or not self.est.early_stopping):
                 assert_weights_moved(before, self.est)
+        return True
+
+    @rule(y_name=TARGET_NAMES, dtype=X_DTYPES, weighted=st.booleans())
+    def warm_fit(self, y_name, dtype, weighted):
+        self.trained("warm fit", y_name, dtype, weighted)
 
     @precondition(lambda self: hasattr(self.est, "partial_fit"))
     @rule(
@@ -399,22 +437,22 @@ class _ModelMachine(RuleBasedStateMachine):
         dtype=X_DTYPES,
         rows=ROWS,
         weighted=st.booleans(),
-        with_classes=st.booleans(),
+        classes=st.booleans(),
     )
-    def partial_fit(self, y_name, dtype, rows, weighted, with_classes):
-        X, y, sw = self.data(y_name, dtype, weighted, rows)
-        options = self.partial_fit_options(y_name, with_classes)
-        was_fitted = self.fitted()
-        curve = vars(self.est).get("loss_curve_") if was_fitted else None
-        curve = None if curve is None else list(curve)
-        before = weights(self.est) if was_fitted else None
-        call = lambda: self.est.partial_fit(X, y, sample_weight=sw, **options)  # noqa: E731
-        if not self.attempt("partial_fit", call):
-            return
-        self.fitted_to = self.fitted_to or y_name
-        check_curve(self.est, curve, 1)
-        if was_fitted:
-            assert_weights_moved(before, self.est)
+    def partial_fit(self, y_name, dtype, rows, weighted, classes):
+        self.trained("partial_fit", y_name, dtype, weighted, rows, classes)
+
+    def then_train(self, twin, how):
+        """Train the model and ``twin`` alike: both succeed or both are refused."""
+        if how is None or not self.can_call(how):
+            return False
+        y_name = self.fitted_to or "main"
+        X, y, _ = self.data(y_name, "float64", weighted=False)
+        options = self.partial_fit_options(y_name, not self.fitted())
+        twin_done = succeeds(lambda: train(twin, how, X, y, None, options))
+        done = self.trained(how, y_name, "float64", False, classes=not self.fitted())
+        assert done == twin_done, f"{how} ended otherwise than on the model before"
+        return done
 
     @rule(solver=SOLVERS)
     def set_solver(self, solver):
@@ -429,47 +467,68 @@ class _ModelMachine(RuleBasedStateMachine):
 
     # --------------------------------------------------------- round trips
 
-    @rule(how=pick("round_trips"))
-    def round_trip(self, how):
-        STEPS[how] += 1
+    def reload(self, how):
+        """The model after the round trip ``how``, and the file it was loaded from."""
         if how == "pickle":
-            loaded = pickle.loads(pickle.dumps(self.est))
-        else:
-            # A new file each time: rewriting a mapped file would pull the
-            # data from under the earlier memory maps.
-            path = self.folder / f"model{self.dumps}.joblib"
-            self.dumps += 1
-            joblib.dump(self.est, path)
-            loaded = joblib.load(path, mmap_mode=how[-1] if "mmap" in how else None)
-        assert_round_trip(loaded, self.est)
-        self.est = loaded
+            return pickle.loads(pickle.dumps(self.est)), None
+        # A new file each time: rewriting a mapped file would pull the data
+        # from under the earlier memory maps.
+        path = self.folder / f"model{self.dumps}.joblib"
+        self.dumps += 1
+        joblib.dump(self.est, path)
+        return joblib.load(path, mmap_mode=how[-1] if "mmap" in how else None), path
+
+    @rule(how=pick("round_trips"), then=THEN)
+    def round_trip(self, how, then):
+        STEPS[how] += 1
+        original = self.est
+        self.est, path = self.reload(how)
+        assert_round_trip(self.est, original)
+        saved = None if path is None else path.read_bytes()
+        if self.then_train(original, then):
+            assert_same_state(image(self.est), image(original))
+        if path is not None:
+            assert path.read_bytes() == saved, "training wrote to the loaded file"
 
     # ------------------------------------------------ hand-assigned weights
 
     @precondition(fitted)
-    @rule(dtype=FLOAT_DTYPES)
-    def retype_weights(self, dtype):
+    @rule(dtype=WEIGHT_DTYPES, then=THEN)
+    def retype_weights(self, dtype, then):
         STEPS["retype weights"] += 1
+        twin = copy.deepcopy(self.est)
         self.est.coefs_ = [a.astype(dtype) for a in self.est.coefs_]
         self.est.intercepts_ = [a.astype(dtype) for a in self.est.intercepts_]
+        self.then_train(twin, then)
 
     @precondition(fitted)
-    @rule(seed=st.integers(0, 2**16))
-    def reassign_weights(self, seed):
+    @rule(seed=st.integers(0, 2**16), then=THEN)
+    def reassign_weights(self, seed, then):
         STEPS["reassign weights"] += 1
+        twin = copy.deepcopy(self.est)
         rng = np.random.RandomState(seed)
         self.est.coefs_ = redraw(self.est.coefs_, rng)
         self.est.intercepts_ = redraw(self.est.intercepts_, rng)
+        self.then_train(twin, then)
 
     @precondition(fitted)
     @rule(
         hidden=st.lists(st.integers(1, 5), min_size=1, max_size=2),
-        dtype=FLOAT_DTYPES,
-        match=st.booleans(),
+        dtype=WEIGHT_DTYPES,
+        then=THEN,
     )
-    def assign_architecture(self, hidden, dtype, match):
-        """New layer sizes; ``match``: hidden_layer_sizes follows them."""
+    def assign_architecture(self, hidden, dtype, then):
+        """New layer sizes; ``then``: hidden_layer_sizes follows them, and train."""
         STEPS["assign architecture"] += 1
+        twin = copy.deepcopy(self.est)
+        # the twin trains its own architecture, refused only for other reasons
+        twin.set_params(hidden_layer_sizes=[a.shape[1] for a in twin.coefs_[:-1]])
+        self.assign_layers(hidden, dtype)
+        if then is not None:
+            self.est.set_params(hidden_layer_sizes=tuple(hidden))
+            self.then_train(twin, then)
+
+    def assign_layers(self, hidden, dtype):
         est = self.est
         units = [est.coefs_[0].shape[0], *hidden, est.coefs_[-1].shape[1]]
         rng = np.random.RandomState(len(hidden))
@@ -483,20 +542,46 @@ class _ModelMachine(RuleBasedStateMachine):
             est.betas_ = [np.zeros(h, dtype) for h in hidden]
             est.running_means_ = [np.zeros(h, dtype) for h in hidden]
             est.running_vars_ = [np.ones(h, dtype) for h in hidden]
-        if match:
-            est.set_params(hidden_layer_sizes=tuple(hidden))
+
+    def refit(self, step, y_name, dtype, weighted=False):
+        """A fresh fit never reads the old model: it ends as a clone's fit does."""
+        X, y, sw = self.data(y_name, dtype, weighted)
+        fresh = fresh_fit(self.est, X, y, sw)
+        done = self.attempt(step, lambda: self.est.fit(X, y, sample_weight=sw))
+        assert done == (fresh is not None), "a fresh clone's fit ended otherwise"
+        if done:
+            self.fitted_to = y_name
+            assert_like_fresh_fit(self.est, fresh)
+        return done
 
     @precondition(fitted)
     @rule(name=pick("deletable"), y_name=TARGET_NAMES, dtype=X_DTYPES)
     def delete_then_fit(self, name, y_name, dtype):
-        X, y, sw = self.data(y_name, dtype, weighted=False)
-        fresh = fresh_fit(self.est, X, y, sw)
-        if name not in vars(self.est) or fresh is None:
+        if name not in vars(self.est):
             return
-        delattr(self.est, name)
-        assert self.attempt(f"fit after del {name}", lambda: self.est.fit(X, y))
-        self.fitted_to = y_name
-        assert_like_fresh_fit(self.est, fresh)
+        kept = vars(self.est).pop(name)
+        if not self.refit(f"fit after del {name}", y_name, dtype):
+            setattr(self.est, name, kept)
+
+    @precondition(fitted)
+    @rule(breakage=st.sampled_from(BROKEN), method=METHODS)
+    def break_then_call(self, breakage, method):
+        """Broken fitted attributes are refused, except by a fresh fit."""
+        if not self.can_call(method):
+            return
+        name, value = broken(self.est, breakage)
+        kept = getattr(self.est, name)
+        setattr(self.est, name, value)
+        try:
+            if method == "fit":
+                self.refit(f"fit after {breakage}", self.fitted_to, "float64")
+                return
+            X, y, _ = self.data(self.fitted_to, "float64", weighted=False)
+            call = self.bad_call(method, X, y, None)
+            self.attempt(f"{method} with {breakage}", call, must_fail=True)
+        finally:
+            if vars(self.est).get(name) is value:
+                setattr(self.est, name, kept)
 
     # ------------------------------------------------------------ bad calls
 
