@@ -120,7 +120,7 @@ BASE = dict(
 )
 
 # A rule of their own: switching solvers between calls is where state leaks.
-SOLVERS = st.sampled_from(["sgd", "adam", "rmsprop", "lbfgs"])
+SOLVERS = st.sampled_from(["sgd", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"])
 VALID_PARAMS = [
     ("hidden_layer_sizes", (4,)),
     ("hidden_layer_sizes", (3, 2)),
@@ -136,6 +136,10 @@ VALID_PARAMS = [
     ("max_iter", 5),
     ("batch_size", 16),
     ("batch_size", "auto"),
+    ("n_iter_no_change", 1),  # stops, or cuts an adaptive rate, within max_iter
+    ("n_iter_no_change", 10),
+    ("learning_rate", "adaptive"),
+    ("learning_rate", "constant"),
 ]
 BAD_PARAMS = [
     ("hidden_layer_sizes", (0,)),
@@ -427,8 +431,14 @@ class _ModelMachine(RuleBasedStateMachine):
         curve = vars(self.est).get("loss_curve_") if was_fitted else None
         curve = None if curve is None else list(curve)
         before = weights(self.est) if was_fitted else None
-        if not self.attempt(how, lambda: train(self.est, how, X, y, sw, options)):
+        reloaded = pickle.loads(pickle.dumps(self.est))
+        done = self.attempt(how, lambda: train(self.est, how, X, y, sw, options))
+        # persistence: a copy saved just before trains exactly alike
+        reloaded_done = succeeds(lambda: train(reloaded, how, X, y, sw, options))
+        assert done == reloaded_done, f"{how} ended otherwise on a pickled copy"
+        if not done:
             return False
+        assert_same_state(image(self.est), image(reloaded))
         self.fitted_to = self.fitted_to or y_name
         if minibatch(self.est):
             check_curve(
