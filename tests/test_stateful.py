@@ -119,8 +119,9 @@ BASE = dict(
     random_state=0,
 )
 
-# A rule of their own: switching solvers between calls is where state leaks.
-SOLVERS = st.sampled_from(["sgd", "adam", "adamw", "adagrad", "rmsprop", "lbfgs"])
+# Hypothesis draws the first entries of a table most often: the stateful
+# cases lead. A rule of their own: switching solvers is where state leaks.
+SOLVERS = st.sampled_from(["lbfgs", "sgd", "adam", "adamw", "adagrad", "rmsprop"])
 VALID_PARAMS = [
     ("hidden_layer_sizes", (4,)),
     ("hidden_layer_sizes", (3, 2)),
@@ -142,6 +143,7 @@ VALID_PARAMS = [
     ("learning_rate", "constant"),
 ]
 BAD_PARAMS = [
+    ("learning_rate_init", 0.0),  # read once, when the optimizer is built
     ("hidden_layer_sizes", (0,)),
     ("hidden_layer_sizes", (5.7,)),
     ("hidden_layer_sizes", ("10",)),
@@ -154,7 +156,6 @@ BAD_PARAMS = [
     ("max_iter", 0),
     ("alpha", -1.0),
     ("batch_size", 0),
-    ("learning_rate_init", 0.0),
     ("solver", "newton"),
 ]
 BAD_DATA = [
@@ -659,17 +660,21 @@ class _ModelMachine(RuleBasedStateMachine):
     def bad_param_call(self, change, method):
         name, value = change
         # As in sklearn, only the first partial_fit validates the parameters;
-        # a later one may go on with them, as long as the model stays sound.
+        # a later one may go on with them, but must do no lasting harm.
         must_fail = method != "partial_fit" or not self.fitted()
         old = self.est.get_params()[name]
         self.est.set_params(**{name: copy.deepcopy(value)})
+        accepted = False
         try:
             if self.can_call(method):
                 y = self.targets[self.fitted_to or "main"]
                 call = self.bad_call(method, X, y, None)
-                self.attempt(f"{method} with {name}={value!r}", call, must_fail)
+                step = f"{method} with {name}={value!r}"
+                accepted = self.attempt(step, call, must_fail)
         finally:
             self.est.set_params(**{name: old})
+        if accepted and self.can_call("partial_fit"):
+            self.trained("partial_fit", self.fitted_to, "float64", weighted=False)
 
     # ----------------------------------------------------------- invariant
 
