@@ -60,7 +60,7 @@ from sknn_scratch.nn.training import DivergenceError
 from ._state import assert_same_state, freeze, output
 
 SETTINGS = settings(
-    max_examples=100,
+    max_examples=80,
     stateful_step_count=30,
     deadline=None,
     derandomize=True,
