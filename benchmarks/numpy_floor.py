@@ -45,7 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench  # noqa: E402  (the workloads and their data)
 
 from sknn_scratch.nn._blas import axpy  # noqa: E402
-from sknn_scratch.nn.network import Network  # noqa: E402
+from sknn_scratch.nn.layers import ActivationLayer, Dense  # noqa: E402
+from sknn_scratch.nn.network import build_mlp  # noqa: E402
 from sknn_scratch.nn.optimizers import get_optimizer  # noqa: E402
 from sknn_scratch.nn.schedules import get_schedule  # noqa: E402
 from sknn_scratch.nn.training import MinibatchTrainer  # noqa: E402
@@ -69,7 +70,7 @@ def build(workload, seed=0):
     X, y = bench.make_data(workload)
     sizes = workload.layer_sizes
     loss = "binary_log_loss" if sizes[-1] == 1 else "log_loss"
-    network = Network(sizes, workload.activation, loss)
+    network = build_mlp(sizes, workload.activation, loss)
     params = network.init_params(np.random.RandomState(seed), X.dtype)
     if sizes[-1] == 1:
         Y = (y == 1)[:, np.newaxis]
@@ -77,6 +78,16 @@ def build(workload, seed=0):
         Y = np.zeros((len(y), sizes[-1]), dtype=bool)
         Y[np.arange(len(y)), y] = True
     return network, params, X, Y
+
+
+def _layer_sizes(network):
+    dense = [layer for layer in network.layers if isinstance(layer, Dense)]
+    return [dense[0].n_in] + [layer.n_out for layer in dense]
+
+
+def _hidden_function(network):
+    layer = next(lay for lay in network.layers if isinstance(lay, ActivationLayer))
+    return layer.function
 
 
 def optimizer_for(workload, params):
@@ -106,12 +117,12 @@ class FloorTrainer:
         self.batch_size, self.n_samples = batch_size, X.shape[0]
         self.nw = network.n_weights
         self.grad = np.empty_like(params)
-        self.W, self.b = network.unpack(params)
-        self.gW, self.gb = network.unpack(self.grad)
-        self.hidden = network.activation
+        self.W, self.b = network.unpack(params).values()
+        self.gW, self.gb = network.unpack(self.grad).values()
+        self.hidden = _hidden_function(network)
         self.output = network.output_activation.forward
         self.loss = network.loss
-        dtype, sizes = params.dtype, network.layer_sizes
+        dtype, sizes = params.dtype, _layer_sizes(network)
         self.X_batch = np.empty((batch_size, sizes[0]), dtype)
         self.Y_batch = np.empty((batch_size, sizes[-1]), bool)
         self.Z = [np.empty((batch_size, k), dtype) for k in sizes[1:]]

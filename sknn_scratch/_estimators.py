@@ -1,14 +1,13 @@
 """The scikit-learn face of sknn_scratch: ScratchMLPClassifier and ScratchMLPRegressor.
 
 Everything sklearn-specific lives here: parameter validation, ``validate_data``,
-label binarizing, tags, the early-stopping split and its scoring, warnings and
-fitted attributes. The numerical work is delegated to :mod:`sknn_scratch.nn`.
+label binarizing, tags, warnings and fitted attributes. The numerical work is
+delegated to :mod:`sknn_scratch.nn`; the binding of the flat vectors to the
+fitted arrays to :mod:`sknn_scratch._binding`; and each epoch's validation,
+records and callbacks to :mod:`sknn_scratch._epochs`.
 """
 
 import copy
-import math
-import operator
-import warnings
 from numbers import Integral, Real
 from typing import TypeVar
 
@@ -18,7 +17,6 @@ from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -29,65 +27,62 @@ from sklearn.utils.multiclass import (
     unique_labels,
 )
 from sklearn.utils.validation import (
-    check_array,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
+from ._binding import bind
 from ._callbacks import CallbackSupportMixin, FitReporter
+from ._epochs import EpochRecorder, validation_split
+from ._inputs import (
+    check_class_weight_values,
+    dropout_rates,
+    hidden_sizes,
+    plain,
+    validate_sample_weight,
+)
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
+from .nn._errors import DIVERGENCE_ADVICE, DivergenceError, warn
 from .nn.activations import ACTIVATIONS, ALIASES
 from .nn.initializers import INITIALIZERS
-from .nn.losses import get_loss
-from .nn.network import Network
-from .nn.optimizers import OPTIMIZERS, get_optimizer
+from .nn.losses import LOSSES, get_loss
+from .nn.network import Network, mlp_attributes, mlp_layers, upgrade_legacy_state
+from .nn.optimizers import OPTIMIZERS
 from .nn.schedules import SCHEDULES, get_schedule
 from .nn.training import (
-    DIVERGENCE_ADVICE,
-    DivergenceError,
+    FULL_BATCH_METHODS,
     MinibatchTrainer,
-    count_no_improvement,
+    StoppingMonitor,
     fit_full_batch,
     fit_loop,
 )
 
 Self = TypeVar("Self", bound="_BaseScratchMLP")
 
-FULL_BATCH_SOLVERS = {"lbfgs": "L-BFGS-B", "cg": "CG"}
-"""Full-batch solvers and their :func:`scipy.optimize.minimize` method."""
-
-MIN_VALIDATION_SAMPLES = 10
-"""Below this many validation samples, early stopping uses the training loss."""
-
 TRANSIENT_ATTRIBUTE_PREFIXES = (
     "_skl_callbacks",
     "_callback",
     "_parent_callback",
     "_network_cache",
-    "_bound_views",
 )
 """Attributes that fit must not back up: sklearn's callback wiring, caches."""
 
-REGRESSION_LOSSES = ("squared_error", "poisson", "absolute_error", "huber")
+VIEW_ATTRIBUTES = mlp_attributes()
+"""Fitted attributes that are views into the flat vectors ``_params``/``_stats``,
+as the layers of :func:`~sknn_scratch.nn.network.mlp_layers` name them."""
 
-VIEW_ATTRIBUTES = (
-    "coefs_",
-    "intercepts_",
-    "gammas_",
-    "betas_",
-    "running_means_",
-    "running_vars_",
-)
-"""Fitted attributes that are views into the flat vectors ``_params``/``_stats``."""
+REGRESSION_LOSSES = [name for name, loss in LOSSES.items() if loss.task == "regression"]
 
-OUTPUT_TO_LOSS = {
-    "softmax": "log_loss",
-    "logistic": "binary_log_loss",
-    "identity": "squared_error",
-    "exp": "poisson",
+RENAMED = {
+    "nesterov": "nesterovs_momentum",
+    "rho": "beta_2",
+    "weight_decay": "alpha",
+    "delta": "huber_delta",
 }
+"""The estimator parameter behind each optimizer, schedule and loss
+hyperparameter whose name differs from it."""
 
 
 class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
@@ -99,7 +94,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(ACTIVATIONS) | set(ALIASES))],
-        "solver": [StrOptions(set(OPTIMIZERS) | set(FULL_BATCH_SOLVERS))],
+        "solver": [StrOptions(set(OPTIMIZERS) | set(FULL_BATCH_METHODS))],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -178,7 +173,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _check_solver(self):
         """Whether ``partial_fit`` applies; an AttributeError says why not."""
-        if self.solver in FULL_BATCH_SOLVERS:
+        if self.solver in FULL_BATCH_METHODS:
             raise AttributeError(
                 f"partial_fit is only available for stochastic optimizers. "
                 f"{self.solver} is not stochastic."
@@ -205,20 +200,27 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if first_pass:
             self._initialize(network, rng, X.dtype)
         else:
-            self._check_architecture(network, X.dtype)
-        full_batch = self.solver in FULL_BATCH_SOLVERS
-        reporter = FitReporter(
+            self._continue_with(network, X.dtype)
+        reporter = self._reporter(X, y, sample_weight)
+        if self.solver in FULL_BATCH_METHODS:
+            self._fit_full_batch(network, X, Y, sample_weight, l2, reporter)
+        else:
+            self._fit_minibatch(
+                network, (X, Y, sample_weight), l2, rng, incremental, reporter
+            )
+        reporter.end_fit()
+        self._check_finite()
+
+    def _reporter(self, X, y, sample_weight):
+        """sklearn's callbacks: one subtask per epoch or solver iteration."""
+        full_batch = self.solver in FULL_BATCH_METHODS
+        return FitReporter(
             self, X, y, sample_weight,
             max_subtasks=self.max_iter + 1 if full_batch else self.max_iter,
             task_name="iteration" if full_batch else "epoch",
         )  # fmt: skip
-        if full_batch:
-            self._fit_full_batch(network, X, Y, sample_weight, l2, reporter)
-        else:
-            self._fit_minibatch(
-                network, X, Y, sample_weight, l2, rng, incremental, reporter
-            )
-        reporter.end_fit()
+
+    def _check_finite(self):
         if not (np.isfinite(self._params).all() and np.isfinite(self._stats).all()):
             raise DivergenceError(
                 "The solver produced non-finite weights or batch-norm statistics. "
@@ -235,16 +237,9 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         round), and float32 X fits the model float64 X does, whatever the
         weights' scale.
         """
-        weights = _validate_sample_weight(sample_weight, X.shape[0])
+        weights = validate_sample_weight(sample_weight, X.shape[0])
         weights = self._apply_class_weight(Y, weights, incremental)
-        if (
-            self.batch_norm
-            and (X.shape[0] if weights is None else np.count_nonzero(weights)) < 2
-        ):
-            raise ValueError(
-                "batch_norm=True needs at least 2 samples with a positive weight: "
-                "one sample has no variance to normalize by."
-            )
+        self._check_batch_norm_rows(X.shape[0] if weights is None else weights)
         if weights is None:
             return None, self._l2
         exponent = 1 - int(np.frexp(weights.max())[1])
@@ -261,99 +256,82 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             )
         return weights.astype(X.dtype, copy=False), l2
 
+    def _check_batch_norm_rows(self, rows_or_weights):
+        """Refuse batch norm over fewer than two samples with a positive weight."""
+        rows = rows_or_weights
+        if not np.isscalar(rows):
+            rows = np.count_nonzero(rows)
+        if self.batch_norm and rows < 2:
+            raise ValueError(
+                "batch_norm=True needs at least 2 samples with a positive weight: "
+                "one sample has no variance to normalize by."
+            )
+
     def _check_options(self):
         """Refuse option combinations that cannot work, naming the parameters."""
-        self._hidden_sizes()
-        rates = self._dropout_rates()
-        minibatch = self.solver not in FULL_BATCH_SOLVERS
+        hidden_sizes(self.hidden_layer_sizes)
+        rates = dropout_rates(self.dropout)
+        minibatch = self.solver not in FULL_BATCH_METHODS
         if self.batch_norm and minibatch and self.batch_size == 1:
             raise ValueError(
                 "batch_norm=True needs batch_size >= 2: a batch of one row has no "
                 "variance to normalize by."
             )
-        if self.solver in FULL_BATCH_SOLVERS:
-            if np.any(rates > 0):
-                raise ValueError(
-                    f"dropout cannot be used with solver={self.solver!r}: random "
-                    "masks make the objective random, which breaks the line search."
-                    " Use a minibatch solver (sgd, adam, ...) or dropout=0."
-                )
-            if self.max_grad_norm is not None:
-                raise ValueError(
-                    f"max_grad_norm cannot be used with solver={self.solver!r}: "
-                    "the line search sets the step length. Use a minibatch solver."
-                )
+        if not minibatch and np.any(rates > 0):
+            raise ValueError(
+                f"dropout cannot be used with solver={self.solver!r}: random "
+                "masks make the objective random, which breaks the line search."
+                " Use a minibatch solver (sgd, adam, ...) or dropout=0."
+            )
+        if not minibatch and self.max_grad_norm is not None:
+            raise ValueError(
+                f"max_grad_norm cannot be used with solver={self.solver!r}: "
+                "the line search sets the step length. Use a minibatch solver."
+            )
 
     def _apply_class_weight(self, Y, sample_weight, incremental):
         """Fold class weights into the sample weights (classifier only)."""
         return sample_weight
 
-    def _hidden_sizes(self):
-        """``hidden_layer_sizes`` as a list of positive ints, or a clear error.
-
-        sklearn's parameter check lets through any array-like, and ``int()``
-        would silently turn 5.7, "10" or True into a layer size.
-        """
-        sizes = self.hidden_layer_sizes
-        sizes = list(sizes) if np.ndim(sizes) == 1 else [sizes]
-        if not all(_is_integer(k) for k in sizes):
-            raise TypeError(
-                "hidden_layer_sizes must be an int or a 1-D sequence of ints, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        if any(k <= 0 for k in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must be > 0, got {_plain(list(sizes))}."
-            )
-        return [int(k) for k in sizes]
-
-    def _dropout_rates(self):
-        """``dropout`` as an array of rates in [0, 1), or a clear error."""
-        dropout = self.dropout
-        if np.ndim(dropout) > 1:
-            raise ValueError(
-                f"dropout must be a float or a 1-D sequence of floats, got {dropout!r}."
-            )
-        values = list(dropout) if np.ndim(dropout) == 1 else [dropout]
-        if not all(isinstance(v, Real) and not isinstance(v, bool) for v in values):
-            raise TypeError(
-                f"dropout must be a float or a 1-D sequence of floats, got {dropout!r}."
-            )
-        rates = np.array(values, dtype=float)
-        if np.any(~((rates >= 0) & (rates < 1))):
-            raise ValueError(f"dropout rates must be in [0, 1), got {_plain(values)}.")
-        return rates
-
     def _network(self, n_features, n_outputs):
-        rates = self._dropout_rates()
-        return Network(
-            [n_features, *self._hidden_sizes(), n_outputs],
+        """The network the parameters describe: :func:`mlp_layers` and the loss."""
+        rates = dropout_rates(self.dropout)
+        layers = mlp_layers(
+            [n_features, *hidden_sizes(self.hidden_layer_sizes), n_outputs],
             self.activation,
-            self._loss(),
             initializer=self.weight_init,
             batch_norm=self.batch_norm,
             dropout=rates[0] if np.ndim(self.dropout) == 0 else rates,
         )
+        return Network(layers, self._loss())
 
     def _loss(self):
-        return get_loss(self._loss_name)
+        loss = get_loss(self._loss_name)
+        return loss.with_options(**self._hyperparameters(loss.options))
+
+    def _hyperparameters(self, names):
+        """The values of the estimator parameters behind hyperparameter names."""
+        return {name: getattr(self, RENAMED.get(name, name)) for name in names}
 
     @property
     def _l2(self):
-        """The L2 strength in the loss: AdamW decays weights outside the loss."""
-        return 0.0 if self.solver == "adamw" else self.alpha
+        """The L2 strength in the loss: none when the optimizer decays weights."""
+        optimizer = OPTIMIZERS.get(self.solver)
+        return 0.0 if optimizer and optimizer.decoupled_decay else self.alpha
 
     def _initialize(self, network, rng, dtype):
         """Set the fitted attributes of a fresh model and draw its weights."""
         self.n_iter_ = 0
         self.t_ = 0
-        self.n_outputs_ = network.layer_sizes[-1]
-        self.n_layers_ = len(network.layer_sizes)
+        self.n_outputs_ = network.layers[-1].n_out
+        self.n_layers_ = len(hidden_sizes(self.hidden_layer_sizes)) + 2
         self.out_activation_ = network.output_activation.name
-        self._bind(network.init_params(rng, dtype), network.init_stats(dtype), network)
+        self._architecture = network.spec
+        params, stats = network.init_params(rng, dtype), network.init_stats(dtype)
+        bind(self, self._prediction_network(), VIEW_ATTRIBUTES, params, stats)
         for name in ("_optimizer", "_schedule", "_best_params", "_best_stats"):
             self.__dict__.pop(name, None)
-        if self.solver not in FULL_BATCH_SOLVERS:
+        if self.solver not in FULL_BATCH_METHODS:
             self.loss_curve_ = []
             self._no_improvement_count = 0
             self.validation_scores_ = [] if self.early_stopping else None
@@ -379,120 +357,45 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if state.get("best_loss_") is None:
             self.best_loss_ = None if early_stopping else np.inf
 
-    def _check_architecture(self, network, dtype):
+    def _continue_with(self, network, dtype):
+        """Check that ``network`` has the fitted layout, and adopt it."""
         self._adopt_params(dtype)
-        fitted = (self._layer_units, self._batch_norm)
-        if (network.layer_sizes, network.batch_norm) != fitted:
+        fitted = _layout_shapes(self._binding.network)
+        if _layout_shapes(network) != fitted:
             raise ValueError(
                 "warm_start and partial_fit need the architecture of the fitted "
-                f"model: layer sizes {list(self._layer_units)} with batch_norm="
-                f"{self._batch_norm}, but the data and parameters give "
-                f"{list(network.layer_sizes)} with batch_norm={network.batch_norm}."
+                f"model ({_describe(fitted)}), but the data and parameters give "
+                f"{_describe(_layout_shapes(network))}."
             )
+        self._architecture = network.spec
         self.out_activation_ = network.output_activation.name
 
     # ------------------------------------------------------- the flat parameters
 
-    def _bind(self, params, stats, network):
-        """Make ``params`` and ``stats`` the model's and point the views into them."""
-        self._params, self._stats = params, stats
-        self._layer_units, self._batch_norm = network.layer_sizes, network.batch_norm
-        self._bind_views()
+    def _prediction_network(self):
+        """The fitted network for prediction, built once per architecture.
 
-    def _structure(self, layer_units=None, batch_norm=None):
-        """A network with the fitted layout, for packing and unpacking."""
-        return self._cached_network(
-            self._layer_units if layer_units is None else tuple(layer_units),
-            "identity",
-            "squared_error",
-            self._batch_norm if batch_norm is None else batch_norm,
-        )
-
-    def _cached_network(self, layer_units, activation, loss, batch_norm):
-        """Build a network once per layout; prediction calls this on every call.
-
-        The network holds no per-call state, so threads can share it.
+        It holds no per-call state, so threads can share it.
         """
         cache = self.__dict__.setdefault("_network_cache", {})
-        key = (tuple(layer_units), activation, loss, bool(batch_norm))
+        key = (self._architecture, self.out_activation_)
         network = cache.get(key)
         if network is None:
             if len(cache) > 8:
                 cache.clear()
-            network = cache[key] = Network(
-                layer_units, activation, loss, batch_norm=batch_norm
+            network = cache[key] = Network.from_spec(
+                self._architecture, output_activation=self.out_activation_
             )
         return network
-
-    def _bind_views(self):
-        network = self._structure()
-        self.coefs_, self.intercepts_ = network.unpack(self._params)
-        self.gammas_, self.betas_ = network.unpack_norm(self._params)
-        self.running_means_, self.running_vars_ = network.unpack_stats(self._stats)
-        # what prediction checks first: are these still the very same arrays?
-        self._bound_views = self._flat_view_arrays()
-
-    def _flat_view_arrays(self):
-        return [a for group in self._view_arrays() for a in group]
-
-    def _view_arrays(self):
-        return [getattr(self, name) for name in VIEW_ATTRIBUTES]
 
     def _current_params(self):
         """Return the flat vectors ``(params, stats)`` behind the fitted arrays.
 
-        Users may assign new arrays to ``coefs_``, ``intercepts_`` and the
-        batch-norm attributes, as with sklearn's MLP. Then the attributes no
-        longer alias ``_params``, and new vectors are packed from them;
-        ``self`` is not modified.
+        Users may assign new arrays of the fitted shapes to ``coefs_``,
+        ``intercepts_`` and the batch-norm attributes, as with sklearn's MLP;
+        then new vectors are packed from them, and ``self`` is not modified.
         """
-        try:
-            arrays = self._flat_view_arrays()
-        except TypeError:  # not lists: _check_layer_arrays says what is wrong
-            arrays = None
-        bound = self.__dict__.get("_bound_views")
-        if (
-            arrays is not None
-            and bound is not None
-            and len(arrays) == len(bound)
-            and all(map(operator.is_, arrays, bound))
-        ):
-            return self._params, self._stats
-        _check_layer_arrays(self._view_arrays())
-        units = _layer_units_from(self.coefs_)
-        batch_norm = len(self.gammas_) > 0
-        if (units, batch_norm) == (self._layer_units, self._batch_norm):
-            network = self._structure()
-            views = [
-                *sum(network.unpack(self._params), []),
-                *sum(network.unpack_norm(self._params), []),
-                *sum(network.unpack_stats(self._stats), []),
-            ]
-            if _aliases(arrays, views):
-                return self._params, self._stats
-        network = self._structure(units, batch_norm)
-        params = network.pack(self.coefs_, self.intercepts_, self.gammas_, self.betas_)
-        stats = network.pack_stats(
-            self.running_means_, self.running_vars_, dtype=params.dtype
-        )
-        return params, stats
-
-    def _sync_params(self):
-        """Adopt user-assigned arrays as the model's flat vectors."""
-        params, stats = self._current_params()
-        if params is not self._params:
-            self._rebind(params, stats)
-
-    def _rebind(self, params, stats):
-        """Make new flat vectors the model's; drop state of another layout."""
-        layout = (self._layer_units, self._params.shape, self._params.dtype)
-        units = _layer_units_from(self.coefs_)
-        self._bind(params, stats, self._structure(units, len(self.gammas_) > 0))
-        self.n_layers_ = len(self._layer_units)
-        self.n_outputs_ = self._layer_units[-1]
-        if (self._layer_units, params.shape, params.dtype) != layout:
-            for name in ("_optimizer", "_best_params", "_best_stats"):
-                self.__dict__.pop(name, None)
+        return self._binding.vectors(self)
 
     def _adopt_params(self, dtype):
         """Get the weights ready to train on data of ``dtype``, in place.
@@ -503,14 +406,13 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         ``joblib.load(..., mmap_mode="r")``) are copied, as are read-only
         optimizer states and snapshots: the file is never written.
         """
-        self._sync_params()
-        params, stats = self._params, self._stats
+        params, stats = self._current_params()
         if params.dtype not in (np.float32, np.float64):
             params, stats = params.astype(dtype), stats.astype(dtype)
         if not (params.flags.writeable and stats.flags.writeable):
             params, stats = np.array(params), np.array(stats)
         if params is not self._params:
-            self._rebind(params, stats)
+            bind(self, self._prediction_network(), VIEW_ATTRIBUTES, params, stats)
         if "_optimizer" in vars(self) and not self._optimizer.adopt_state(params):
             del self._optimizer
         for name in ("_best_params", "_best_stats"):
@@ -521,6 +423,29 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
     # ------------------------------------------------------------ the solvers
 
     def _fit_full_batch(self, network, X, Y, sample_weight, l2, reporter):
+        reporter.begin_iteration()
+        outcome = fit_full_batch(
+            network, self._params, X, Y, sample_weight,
+            alpha=l2, method=FULL_BATCH_METHODS[self.solver],
+            max_iter=self.max_iter, tol=self.tol, max_fun=self.max_fun,
+            verbose=bool(self.verbose),
+            end_iteration=self._end_iteration(reporter),
+        )  # fmt: skip
+        if network.n_stats:
+            network.set_running_stats(self._params, self._stats, X, sample_weight)
+        self.n_iter_ = min(outcome.n_iter, self.max_iter)
+        self.loss_ = outcome.loss
+        if not np.isfinite(self.loss_):
+            raise DivergenceError(
+                f"The training loss became non-finite ({self.loss_}). "
+                f"{DIVERGENCE_ADVICE}"
+            )
+        if not (outcome.converged or outcome.stopped):
+            self._warn_not_converged(outcome)
+
+    def _end_iteration(self, reporter):
+        """scipy's per-iteration hook: report the iterate to the callbacks."""
+
         def end_iteration(x):
             # Report the accepted iterate, not a line-search trial point.
             self._params[...] = x
@@ -528,249 +453,111 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             reporter.begin_iteration()
             return stop
 
-        reporter.begin_iteration()
-        result = fit_full_batch(
-            network,
-            self._params,
-            X,
-            Y,
-            sample_weight,
-            alpha=l2,
-            method=FULL_BATCH_SOLVERS[self.solver],
-            max_iter=self.max_iter,
-            tol=self.tol,
-            max_fun=self.max_fun,
-            verbose=bool(self.verbose),
-            end_iteration=end_iteration,
-        )
-        if network.norms:
-            network.set_running_stats(self._params, self._stats, X, sample_weight)
-        self.n_iter_ = min(result.nit, self.max_iter)
-        self.loss_ = float(result.fun)
-        if not math.isfinite(self.loss_):
-            raise DivergenceError(
-                f"The training loss became non-finite ({self.loss_}). "
-                f"{DIVERGENCE_ADVICE}"
-            )
-        stopped_by_callback = "StopIteration" in str(result.message)
-        if result.status != 0 and not stopped_by_callback:
-            message = (
-                f"{self.solver} failed to converge after {self.n_iter_} iteration(s) "
-                f"(status={result.status}):\n{result.message}\n"
-            )
-            if self.n_iter_ == self.max_iter:
-                message += (
-                    "\nIncrease the number of iterations to improve the "
-                    f"convergence (max_iter={self.max_iter})."
-                )
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        return end_iteration
 
-    def _fit_minibatch(
-        self, network, X, Y, sample_weight, l2, rng, incremental, reporter
-    ):
-        if not incremental or not hasattr(self, "_optimizer"):
-            self._optimizer = self._new_optimizer(network)
-            self._optimizer.init_state(self._params)
-            self._schedule = get_schedule(
-                self.learning_rate,
-                learning_rate_init=self.learning_rate_init,
-                power_t=self.power_t,
-                max_iter=self.max_iter,
+    def _warn_not_converged(self, outcome):
+        message = (
+            f"{self.solver} failed to converge after {self.n_iter_} iteration(s) "
+            f"(status={outcome.status}):\n{outcome.message}\n"
+        )
+        if self.n_iter_ == self.max_iter:
+            message += (
+                "\nIncrease the number of iterations to improve the "
+                f"convergence (max_iter={self.max_iter})."
             )
+        warn(message, ConvergenceWarning)
+
+    def _fit_minibatch(self, network, data, l2, rng, incremental, reporter):
+        """Train on ``data`` (``(X, Y, sample_weight)``) for up to ``max_iter``
+        epochs, one for ``partial_fit``."""
+        self._prepare_solver(network, incremental)
         split = None
         if self.early_stopping and not incremental:
-            split = self._validation_split(X, Y, sample_weight, rng)
+            split = validation_split(self, *data, rng)
         self._prepare_records(early_stopping=split is not None)
-        if split is not None:
-            X, Y, sample_weight, validation = split
-            if not hasattr(self, "_best_params"):
-                self._best_params = self._params.copy()
-                self._best_stats = self._stats.copy()
-        else:
-            validation = None
-        trainer = MinibatchTrainer(
-            network,
-            self._params,
-            self._optimizer,
-            self._schedule,
-            X,
-            Y,
-            sample_weight,
-            alpha=l2,
-            batch_size=self._batch_size(X.shape[0]),
-            shuffle=self.shuffle,
-            rng=rng,
-            stats=self._stats if network.norms else None,
-            max_grad_norm=self.max_grad_norm,
-        )
+        data, validation = (data, None) if split is None else (split[:3], split[3])
+        trainer = self._trainer(network, data, l2, rng)
+        monitor = self._monitor(keep_best=validation is not None)
+        recorder = EpochRecorder(self, trainer, monitor, validation, reporter)
         self.n_iter_ = 0
-        fit_loop(
-            trainer,
-            self.max_iter,
-            lambda loss: self._end_epoch(
-                loss, X.shape[0], validation, incremental, reporter
-            ),
-            begin_epoch=reporter.begin_iteration,
+        reason = fit_loop(
+            trainer, monitor, 1 if incremental else self.max_iter, recorder
         )
         if validation is not None:
-            np.copyto(self._params, self._best_params)
-            np.copyto(self._stats, self._best_stats)
+            monitor.restore_best(self._params, self._stats)
+        if reason == "max_epochs" and not incremental:
+            warn(
+                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
+                "and the optimization hasn't converged yet.",
+                ConvergenceWarning,
+            )
 
-    def _new_optimizer(self, network):
-        """Build the optimizer named by ``solver`` from the estimator's parameters."""
-        if self.solver == "sgd":
-            options = dict(momentum=self.momentum, nesterov=self.nesterovs_momentum)
-        elif self.solver == "adagrad":
-            options = dict(epsilon=self.epsilon)
-        elif self.solver == "rmsprop":
-            options = dict(rho=self.beta_2, epsilon=self.epsilon)
-        else:
-            options = dict(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        if self.solver == "adamw":
-            options.update(weight_decay=self.alpha, n_weights=network.n_weights)
-        return get_optimizer(self.solver, **options)
+    def _prepare_solver(self, network, incremental):
+        """A new optimizer and schedule, except when ``partial_fit`` goes on."""
+        if incremental and "_optimizer" in vars(self):
+            return
+        solver = OPTIMIZERS[self.solver]
+        self._optimizer = solver(**self._hyperparameters(solver.hyperparameters()))
+        self._optimizer.init_state(self._params, network.n_weights)
+        self._schedule = get_schedule(
+            self.learning_rate,
+            **self._hyperparameters(("learning_rate_init", "power_t", "max_iter")),
+        )
+
+    def _trainer(self, network, data, l2, rng):
+        X, Y, sample_weight = data
+        return MinibatchTrainer(
+            network, self._params, self._optimizer, self._schedule,
+            X, Y, sample_weight,
+            alpha=l2, batch_size=self._batch_size(X.shape[0]),
+            shuffle=self.shuffle, rng=rng,
+            stats=self._stats if network.n_stats else None,
+            max_grad_norm=self.max_grad_norm, samples_seen=self.t_,
+        )  # fmt: skip
+
+    def _monitor(self, keep_best):
+        """The stopping rule, from where the fitted attributes left it."""
+        if not keep_best:
+            return StoppingMonitor(
+                self.tol, self.n_iter_no_change, -self.best_loss_,
+                self._no_improvement_count,
+            )  # fmt: skip
+        if "_best_params" not in vars(self):
+            self._best_params, self._best_stats = (
+                self._params.copy(),
+                self._stats.copy(),
+            )
+        return StoppingMonitor(
+            self.tol, self.n_iter_no_change, self.best_validation_score_,
+            self._no_improvement_count, (self._best_params, self._best_stats),
+        )  # fmt: skip
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":
             return min(200, n_samples)
         if self.batch_size > n_samples:
-            warnings.warn(
+            warn(
                 "Got `batch_size` less than 1 or larger than sample size. It is "
-                "going to be clipped",
-                stacklevel=4,
+                "going to be clipped"
             )
         return int(np.clip(self.batch_size, 1, n_samples))
 
-    def _validation_split(self, X, Y, sample_weight, rng):
-        """Split off the early-stopping validation set, or return None if too small.
-
-        sklearn raises on small data; here early stopping falls back to the
-        training loss, with a warning, so that tiny datasets still fit.
-        """
-        n_validation = math.ceil(self.validation_fraction * X.shape[0])
-        stratify = Y if self._stratify_split else None
-        arrays = [X, Y] if sample_weight is None else [X, Y, sample_weight]
-        parts = None
-        if n_validation >= MIN_VALIDATION_SAMPLES:
-            try:
-                parts = train_test_split(
-                    *arrays,
-                    random_state=rng,
-                    test_size=self.validation_fraction,
-                    stratify=stratify,
-                )
-            except ValueError:
-                parts = None
-        if parts is None:
-            warnings.warn(
-                f"The validation set for early stopping would hold {n_validation} "
-                f"sample(s) (validation_fraction={self.validation_fraction}), too "
-                f"few to score reliably (at least {MIN_VALIDATION_SAMPLES}, and one "
-                "per class for classifiers, are needed). Early stopping uses the "
-                "training loss instead.",
-                UserWarning,
-                stacklevel=5,
-            )
-            return None
-        train, val = parts[0::2], parts[1::2]
-        weight_train = train[2] if sample_weight is not None else None
-        weight_val = val[2] if sample_weight is not None else None
-        validation = (val[0], self._decode_targets(val[1]), weight_val, val[1])
-        return train[0], train[1], weight_train, validation
-
-    def _end_epoch(self, loss, n_samples, validation, incremental, reporter):
-        """Record an epoch, apply the stopping rules; return True to stop.
-
-        The validation set is scored before anything is recorded, so that an
-        exception while scoring (a second Ctrl-C included) leaves no trace of
-        the epoch: ``fit`` then restores the model it had before the call.
-        """
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            measured = None if validation is None else self._score_epoch(validation)
-        self.n_iter_ += 1
-        self.loss_ = loss
-        self.t_ += n_samples
-        self.loss_curve_.append(loss)
-        if self.verbose:
-            print(f"Iteration {self.n_iter_}, loss = {loss:.8f}")
-        self._update_no_improvement_count(measured)
-        self._schedule.epoch_end(self.t_)
-        if self._callbacks_stop(reporter):
-            return True
-        if self._no_improvement_count > self.n_iter_no_change:
-            what = "Validation score" if validation is not None else "Training loss"
-            message = (
-                f"{what} did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs."
-            )
-            if self._schedule.on_plateau():
-                if self.verbose:
-                    print(message + " Stopping.")
-                return True
-            if self.verbose:
-                print(message + f" Setting learning rate to {self._schedule.lr:f}")
-            self._no_improvement_count = 0
-        if incremental:
-            return True
-        if self.n_iter_ == self.max_iter:
-            warnings.warn(
-                f"Stochastic Optimizer: Maximum iterations ({self.max_iter}) reached "
-                "and the optimization hasn't converged yet.",
-                ConvergenceWarning,
-                stacklevel=5,
-            )
-        return False
-
-    def _callbacks_stop(self, reporter):
-        """Report the recorded epoch; a Ctrl-C in a callback stops after it."""
-        try:
-            stop = reporter.end_iteration()
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.", stacklevel=6)
-            return True
-        if stop and self.verbose:
-            print("A callback asked to stop. Stopping.")
-        return stop
-
-    def _score_epoch(self, validation):
+    def _score_validation(self, validation):
         """Return the validation ``(score, loss)`` of the current weights."""
         X_val, y_val, weight_val, Y_val = validation
         score = self._score_with_function(X_val, y_val, weight_val)
         output = self._forward(X_val, check_input=False)
         return score, self._loss().value(Y_val, output, weight_val)
 
-    def _update_no_improvement_count(self, measured):
-        if measured is None:
-            count, best, _ = count_no_improvement(
-                -self.loss_curve_[-1],
-                -self.best_loss_,
-                self._no_improvement_count,
-                self.tol,
-            )
-            self._no_improvement_count, self.best_loss_ = count, -best
-            return
-        score, validation_loss = measured
-        self.validation_scores_.append(score)
-        self.validation_loss_curve_.append(validation_loss)
-        if self.verbose:
-            print(f"Validation score: {score:f}")
-        count, best, is_best = count_no_improvement(
-            score, self.best_validation_score_, self._no_improvement_count, self.tol
-        )
-        self._no_improvement_count, self.best_validation_score_ = count, best
-        if is_best:
-            np.copyto(self._best_params, self._params)
-            np.copyto(self._best_stats, self._stats)
-
     def _gradient_check_problem(self, X, y, sample_weight):
         """Return ``(network, params, X, Y, weights)`` in float64 for a check."""
         fitted = self._is_fitted()
         X, Y = self._validate_input(X, y, incremental=fitted, reset=not fitted)
-        sample_weight = _validate_sample_weight(sample_weight, X.shape[0])
+        sample_weight = validate_sample_weight(sample_weight, X.shape[0])
         weights = self._apply_class_weight(Y, sample_weight, incremental=False)
         network = self._network(X.shape[1], Y.shape[1])
         if fitted:
-            self._check_architecture(network, X.dtype)
+            self._continue_with(network, X.dtype)
             params = self._params.astype(np.float64)
         else:
             rng = check_random_state(self.random_state)
@@ -785,16 +572,10 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         if check_input:
             X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         params, stats = self._current_params()
-        network = self._cached_network(
-            _layer_units_from(self.coefs_),
-            self.activation,
-            OUTPUT_TO_LOSS[self.out_activation_],
-            len(self.gammas_) > 0,
-        )
         if X.dtype != params.dtype:
             dtype = np.result_type(X.dtype, params.dtype)
             params, stats = params.astype(dtype), stats.astype(dtype)
-        return network.predict(params, X, stats, logits=logits)
+        return self._prediction_network().predict(params, X, stats, logits=logits)
 
     def _score_with_function(self, X, y, sample_weight):
         y_pred = self._predict(X, check_input=False)
@@ -806,16 +587,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _snapshot_attributes(self):
         """Copies of the weights, for a callback's ``fitted_estimator``."""
-        params, stats = self._current_params()
-        params, stats = params.copy(), stats.copy()
-        network = self._structure()
-        views = [
-            *network.unpack(params),
-            *network.unpack_norm(params),
-            *network.unpack_stats(stats),
-        ]
-        named = dict(zip(VIEW_ATTRIBUTES, views, strict=True))
-        return {"_params": params, "_stats": stats, **named}
+        return self._binding.copies(self)
 
     def _fitted_keys(self):
         """Attributes that fit sets: not parameters, and not the callback wiring."""
@@ -830,35 +602,31 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """Return the fitted attributes: the objects themselves, and copies.
 
         The per-layer arrays are views into ``_params`` (or arrays the user
-        assigned, which fit never writes to), so only their objects are kept.
+        assigned, which fit never writes to), and the binding never changes,
+        so only their objects are kept.
         """
         objects = {k: getattr(self, k) for k in self._fitted_keys()}
-        objects["_bound_views"] = self.__dict__.get("_bound_views")
-        skip = {*VIEW_ATTRIBUTES, "_bound_views"}
+        skip = {*VIEW_ATTRIBUTES, "_binding"}
         values = {k: v for k, v in objects.items() if k not in skip}
         return objects, copy.deepcopy(values)
 
     def _load_fitted_state(self, state):
         """Put back what :meth:`_save_fitted_state` saved, into the same objects."""
         objects, values = state
-        for key in [*self._fitted_keys(), "_network_cache", "_bound_views"]:
+        for key in [*self._fitted_keys(), "_network_cache"]:
             self.__dict__.pop(key, None)
         for key, value in objects.items():
-            if value is not None or key != "_bound_views":
-                self.__dict__[key] = _restored(value, values.get(key, value))
+            self.__dict__[key] = _restored(value, values.get(key, value))
 
     def __getstate__(self):
         # object.__getstate__ may return the live __dict__: copy before editing
         state = dict(super().__getstate__())
         state.pop("_network_cache", None)
-        state.pop("_bound_views", None)
         if "_params" in state:
             # Store the weights once: the views are rebuilt on load.
             state["_params"], state["_stats"] = self._current_params()
-            state["_layer_units"] = _layer_units_from(self.coefs_)
-            state["_batch_norm"] = len(self.gammas_) > 0
-            for view in VIEW_ATTRIBUTES:
-                state.pop(view)
+            for name in (*VIEW_ATTRIBUTES, "_binding"):
+                state.pop(name, None)
         state["_sknn_scratch_version"] = __version__
         return state
 
@@ -866,17 +634,20 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         state = dict(state)
         version = state.pop("_sknn_scratch_version", "pre-0.1")
         if version != __version__:
-            warnings.warn(
+            warn(
                 InconsistentVersionWarning(
                     estimator_name=type(self).__name__,
                     current_version=__version__,
                     original_version=version,
-                ),
-                stacklevel=2,
+                )
             )
+        upgrade_legacy_state(state)
         super().__setstate__(state)
         if "_params" in state:
-            self._bind_views()
+            bind(
+                self, self._prediction_network(), VIEW_ATTRIBUTES,
+                self._params, self._stats,
+            )  # fmt: skip
 
     def __sklearn_is_fitted__(self):
         """Whether ``fit`` has succeeded; spares ``check_is_fitted`` its scan of
@@ -892,6 +663,32 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _layout_shapes(network):
+    """The shapes of a network's blocks, by attribute: its layout."""
+    return {**network.params_layout.shapes(), **network.stats_layout.shapes()}
+
+
+def _describe(shapes):
+    return ", ".join(f"{name} shapes {value}" for name, value in shapes.items())
+
+
+def _restored(original, saved):
+    """Return ``original`` holding the contents of its copy ``saved``.
+
+    Arrays and lists are refilled in place, so references to them stay valid;
+    other objects (the optimizer, the label binarizer) are private and are
+    replaced by the copy.
+    """
+    if isinstance(original, np.ndarray):
+        if original.flags.writeable and original.shape == saved.shape:
+            np.copyto(original, saved)
+        return original
+    if isinstance(original, list):
+        original[:] = saved
+        return original
+    return saved
 
 
 class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
@@ -1180,13 +977,13 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         if self.warm_start and set(classes) != set(self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in "
-                f"the previous call to fit. Previously got {_plain(self.classes_)}, "
-                f"`y` has {_plain(classes)}."
+                f"the previous call to fit. Previously got {plain(self.classes_)}, "
+                f"`y` has {plain(classes)}."
             )
         if len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
             raise ValueError(
                 f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                f"{_plain(self.classes_)}. 'y' has {_plain(classes)}."
+                f"{plain(self.classes_)}. 'y' has {plain(classes)}."
             )
 
     def _apply_class_weight(self, Y, sample_weight, incremental):
@@ -1206,7 +1003,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         if self.class_weight is None:
             return sample_weight
         if isinstance(self.class_weight, dict):
-            _check_class_weight_values(self.class_weight)
+            check_class_weight_values(self.class_weight)
         base = np.ones(Y.shape[0]) if sample_weight is None else sample_weight
         if self._label_binarizer.y_type_.startswith("multilabel"):
             if self.class_weight != "balanced":
@@ -1241,8 +1038,8 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         unknown = [c for c in self.class_weight if c not in known]
         if unknown:
             raise ValueError(
-                f"class_weight has label(s) {_plain(unknown)} that are not among "
-                f"the classes {_plain(self.classes_)}."
+                f"class_weight has label(s) {plain(unknown)} that are not among "
+                f"the classes {plain(self.classes_)}."
             )
         return np.array([self.class_weight.get(c, 1.0) for c in self.classes_])
 
@@ -1370,8 +1167,8 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
             self.classes_, unique_labels(classes)
         ):
             raise ValueError(
-                f"`classes={_plain(classes)}` is not the same as on the last call "
-                f"to partial_fit, was: {_plain(self.classes_)}."
+                f"`classes={plain(classes)}` is not the same as on the last call "
+                f"to partial_fit, was: {plain(self.classes_)}."
             )
 
     def __sklearn_tags__(self):
@@ -1588,11 +1385,6 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     def _loss_name(self):
         return self.loss
 
-    def _loss(self):
-        if self.loss == "huber":
-            return get_loss("huber", delta=self.huber_delta)
-        return get_loss(self.loss)
-
     _stratify_split = False
 
     def _validate_input(self, X, y, incremental, reset):
@@ -1608,11 +1400,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
-        if self.loss == "poisson" and np.any(y < 0):
-            raise ValueError(
-                "loss='poisson' requires non-negative y (counts or rates); y has "
-                f"{int(np.sum(y < 0))} negative value(s)."
-            )
+        self._loss().check_targets(y)
         with np.errstate(over="ignore"):
             Y = np.asarray(y, dtype=X.dtype)
         if not np.isfinite(Y).all():
@@ -1673,132 +1461,6 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
-        tags.target_tags.positive_only = self.loss == "poisson"
+        loss = LOSSES.get(self.loss)
+        tags.target_tags.positive_only = loss is not None and loss.y_min is not None
         return tags
-
-
-def _validate_sample_weight(sample_weight, n_samples):
-    """Return sample weights as a 1-D float64 array, or None.
-
-    Negative, non-finite and all-zero weights are refused: sklearn's MLP
-    accepts negative weights and crashes on a zero sum. The check is in
-    float64 whatever X's dtype, so weights too small or too large for float32
-    are judged by their own values.
-    """
-    if sample_weight is None:
-        return None
-    if np.isscalar(sample_weight):
-        sample_weight = np.full(n_samples, sample_weight)
-    sample_weight = check_array(
-        sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight"
-    )
-    if sample_weight.ndim != 1 or sample_weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
-        )
-    if np.any(sample_weight < 0):
-        raise ValueError("Negative values in data passed to sample_weight.")
-    if not sample_weight.sum() > 0:
-        raise ValueError(
-            "sample_weight sums to zero: at least one sample needs a positive weight."
-        )
-    return sample_weight
-
-
-def _is_integer(value):
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _check_class_weight_values(class_weight):
-    """Refuse class weights that ``sample_weight`` would refuse, naming them."""
-    bad_type = {k: v for k, v in class_weight.items() if not isinstance(v, Real)}
-    if bad_type:
-        raise TypeError(
-            f"class_weight values must be real numbers; got {_plain(bad_type)}."
-        )
-    bad = {k: v for k, v in class_weight.items() if not (0 <= float(v) < math.inf)}
-    if bad:
-        raise ValueError(
-            "class_weight values must be finite and non-negative, like "
-            f"sample_weight; got {_plain(bad)}."
-        )
-
-
-def _plain(values):
-    """``values`` with NumPy scalars as Python ones, for error messages."""
-    if isinstance(values, dict):
-        return {_plain(k): _plain(v) for k, v in values.items()}
-    if isinstance(values, np.generic):
-        return values.item()
-    if isinstance(values, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in values]
-    return values
-
-
-def _restored(original, saved):
-    """Return ``original`` holding the contents of its copy ``saved``.
-
-    Arrays and lists are refilled in place, so references to them stay valid;
-    other objects (the optimizer, the label binarizer) are private and are
-    replaced by the copy.
-    """
-    if isinstance(original, np.ndarray):
-        if original.flags.writeable and original.shape == saved.shape:
-            np.copyto(original, saved)
-        return original
-    if isinstance(original, list):
-        original[:] = saved
-        return original
-    return saved
-
-
-def _check_layer_arrays(groups):
-    """Refuse per-layer attributes that do not describe one network.
-
-    ``groups`` are the values of :data:`VIEW_ATTRIBUTES`, as a user may have
-    assigned them: lists of real arrays with chained shapes.
-    """
-    named = dict(zip(VIEW_ATTRIBUTES, groups, strict=True))
-    for name, group in named.items():
-        if not isinstance(group, (list, tuple)) or not all(
-            isinstance(a, np.ndarray) and a.dtype.kind in "fiu" for a in group
-        ):
-            raise TypeError(f"{name} must be a list of real-valued NumPy arrays.")
-    coefs = named["coefs_"]
-    if not coefs or any(W.ndim != 2 for W in coefs):
-        raise ValueError("coefs_ must be a non-empty list of 2-D arrays.")
-    widths = [W.shape[1] for W in coefs]
-    if [W.shape[0] for W in coefs[1:]] != widths[:-1]:
-        raise ValueError(
-            "coefs_ do not chain: each matrix needs as many rows as the one "
-            f"before has columns; got shapes {[W.shape for W in coefs]}."
-        )
-    _check_vectors(named, ["intercepts_"], widths)
-    norm = ["gammas_", "betas_", "running_means_", "running_vars_"]
-    if any(len(named[name]) for name in norm):
-        _check_vectors(named, norm, widths[:-1])
-
-
-def _check_vectors(named, names, widths):
-    for name in names:
-        shapes = [a.shape for a in named[name]]
-        if shapes != [(n,) for n in widths]:
-            raise ValueError(
-                f"{name} must hold one vector per layer, of lengths {widths}; "
-                f"got shapes {shapes}."
-            )
-
-
-def _layer_units_from(coefs):
-    return tuple([c.shape[0] for c in coefs] + [coefs[-1].shape[1]])
-
-
-def _aliases(arrays, views):
-    """Whether each of ``arrays`` is exactly the matching view (same memory)."""
-    return all(
-        a.shape == v.shape
-        and a.dtype == v.dtype
-        and a.strides == v.strides
-        and a.__array_interface__["data"][0] == v.__array_interface__["data"][0]
-        for a, v in zip(arrays, views, strict=True)
-    )

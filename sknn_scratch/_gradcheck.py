@@ -142,7 +142,7 @@ def check_gradients(
     _check_eps_resolution(eps, params)
     workspace = Workspace(X.shape[0], np.float64)
     rng = check_random_state(copy.deepcopy(estimator.random_state))
-    network.draw_dropout_masks(workspace, rng, X.shape[0])
+    network.draw(workspace, rng, X.shape[0])
 
     def objective(theta):
         return network.loss_and_grad(
@@ -204,9 +204,4 @@ def _check_eps_resolution(eps, params):
 
 def _blocks(network):
     """Name each parameter block's slice of the flat vector."""
-    for i, dense in enumerate(network.dense):
-        yield f"coefs_[{i}]", dense.w
-        yield f"intercepts_[{i}]", dense.b
-    for i, norm in enumerate(network.norms):
-        yield f"gammas_[{i}]", norm.gamma
-        yield f"betas_[{i}]", norm.beta
+    return network.params_layout.named_slices()

@@ -115,8 +115,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
-from .nn.activations import ALIASES
-from .nn.layers import BatchNorm
+from .nn.layers import ActivationLayer, BatchNorm, Dense, Layer
+from .nn.network import Network
 
 __all__ = ["to_onnx"]
 
@@ -324,24 +324,40 @@ OUTPUT_ACTIVATIONS = {
 """ONNX subgraphs of the output activations, by ``out_activation_``."""
 
 
-def _inference_layers(model):
-    """Yield ``(W, b)`` of each Dense layer, with batch norm folded in."""
-    n_hidden = len(model.coefs_) - 1
-    for i, (W, b) in enumerate(zip(model.coefs_, model.intercepts_, strict=True)):
-        W, b = np.asarray(W, np.float64), np.asarray(b, np.float64)
-        if i < n_hidden and len(model.gammas_) > 0:
-            var = np.asarray(model.running_vars_[i], np.float64)
-            scale = model.gammas_[i] / np.sqrt(var + BatchNorm.eps)
-            W = W * scale
-            b = (b - model.running_means_[i]) * scale + model.betas_[i]
-        yield W, b
+def _inference_steps(model):
+    """The fitted layers as ONNX steps, in float64.
+
+    ``("affine", W, b)`` for a dense layer, with a batch norm after it folded
+    in, and ``("activation", name)``; layers that are the identity at
+    prediction (dropout) are left out.
+    """
+    params, stats = (np.asarray(v, np.float64) for v in model._current_params())
+    steps = []
+    for layer in Network.from_spec(model._architecture).layers:
+        if isinstance(layer, Dense):
+            steps.append(["affine", *layer.views(params)])
+        elif isinstance(layer, BatchNorm):
+            steps[-1][1:] = _fold(steps[-1][1:], layer, params, stats)
+        elif isinstance(layer, ActivationLayer):
+            steps.append(["activation", layer.function.name])
+        elif type(layer).infer is not Layer.infer:
+            raise NotImplementedError(f"No ONNX export for layer {layer.name!r}.")
+    return steps
 
 
-def _hidden_activation(model):
-    name = ALIASES.get(model.activation, model.activation)
+def _fold(affine, norm, params, stats):
+    """``(W, b)`` of a dense layer followed by batch norm ``norm``."""
+    W, b = affine
+    gamma, beta = norm.views(params)
+    mean, var = norm.stat_views(stats)
+    scale = gamma / np.sqrt(var + norm.eps)
+    return [W * scale, (b - mean) * scale + beta]
+
+
+def _hidden_activation(name):
     if name not in HIDDEN_ACTIVATIONS:
         raise NotImplementedError(
-            f"No ONNX export for activation {model.activation!r}; expected one of "
+            f"No ONNX export for activation {name!r}; expected one of "
             f"{sorted(HIDDEN_ACTIVATIONS)}."
         )
     return HIDDEN_ACTIVATIONS[name]
@@ -349,12 +365,13 @@ def _hidden_activation(model):
 
 def _forward(g, model, X):
     """Add the network to the graph; return the name of its output."""
-    activation = _hidden_activation(model)
-    layers = list(_inference_layers(model))
     A = X
-    for i, (W, b) in enumerate(layers):
-        Z = g.node("Add", [g.node("MatMul", [A, g.const(W, "coef")]), g.const(b)])
-        A = activation(g, Z) if i < len(layers) - 1 else Z
+    for kind, *values in _inference_steps(model):
+        if kind == "affine":
+            W, b = values
+            A = g.node("Add", [g.node("MatMul", [A, g.const(W, "coef")]), g.const(b)])
+        else:
+            A = _hidden_activation(values[0])(g, A)
     return OUTPUT_ACTIVATIONS[model.out_activation_](g, A)
 
 

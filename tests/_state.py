@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from sknn_scratch import ScratchMLPClassifier
+from sknn_scratch._binding import Binding
 from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES, VIEW_ATTRIBUTES
 
 HELD = (*VIEW_ATTRIBUTES, "loss_curve_", "validation_scores_", "validation_loss_curve_")
@@ -33,6 +34,8 @@ def freeze(value):
         return ("dict", tuple((k, freeze(v)) for k, v in sorted(value.items())))
     if value is None or isinstance(value, (bool, int, str)):
         return value
+    if isinstance(value, Binding):  # derived: the layout and what is bound
+        return ("Binding", value.network.spec, freeze(value.bound))
     if isinstance(value, np.random.RandomState):
         return ("RandomState", freeze(value.get_state(legacy=False)))
     return (type(value).__name__, freeze(dict(value.__getstate__())))

@@ -312,7 +312,7 @@ CASES = [
     pytest.param(fit(R, X, np.zeros(30)), Fits(), id="y-constant-reg"),
     pytest.param(
         fit(R, X, -np.abs(Y_REG), loss="poisson"),
-        Raises(ValueError, r"poisson.*negative"),
+        Raises(ValueError, r"poisson.*y >= 0"),
         id="y-negative-poisson",
     ),
     # ------------------------------------------------------------ sample_weight

@@ -28,10 +28,11 @@ from sklearn.datasets import make_classification
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 
+from ._registries import MINIBATCH_SOLVERS
 from ._state import assert_same_state, fitted_state
 
 FULL_BATCH = ["lbfgs", "cg"]
-MINIBATCH = ["sgd", "adam", "adamw", "adagrad", "rmsprop"]
+MINIBATCH = MINIBATCH_SOLVERS
 SOLVERS = MINIBATCH + FULL_BATCH
 
 # Each configuration is plain data, so a subprocess can rebuild it from JSON.

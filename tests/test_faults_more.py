@@ -34,17 +34,18 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import ConvergenceWarning
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch._estimators import _BaseScratchMLP
+from sknn_scratch._epochs import EpochRecorder
 from sknn_scratch.nn.network import Network
 from sknn_scratch.nn.optimizers import OPTIMIZERS
 
 from . import _state
+from ._registries import FULL_BATCH_SOLVERS, MINIBATCH_SOLVERS
 from ._state import assert_same_state, assert_views_alias_params
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-FULL_BATCH = ["lbfgs", "cg"]
-MINIBATCH = ["sgd", "adam", "adamw", "adagrad", "rmsprop"]
+FULL_BATCH = FULL_BATCH_SOLVERS
+MINIBATCH = MINIBATCH_SOLVERS
 SOLVERS = MINIBATCH + FULL_BATCH
 OPTIONS = {
     "plain": {},
@@ -343,23 +344,13 @@ def _sites(solver, option, how):
             ("optimizer-step", optimizer, "step", first_epoch_step, MemoryError())
         )
         at = 2 if how == "warm_start" else 1
-        sites.append(
-            (
-                "end-epoch",
-                _BaseScratchMLP,
-                "_update_no_improvement_count",
-                at,
-                OSError(),
-            )
-        )
+        sites.append(("end-epoch", EpochRecorder, "end_epoch", at, OSError()))
     if option == "batch_norm":
         name = "update_running_stats" if solver in MINIBATCH else "set_running_stats"
         at = 2 if solver in MINIBATCH else 1  # full batch: once, after the solve
         sites.append(("running-stats", Network, name, at, FloatingPointError()))
     if option == "dropout":
-        sites.append(
-            ("dropout-masks", Network, "draw_dropout_masks", 3, ValueError("masks"))
-        )
+        sites.append(("dropout-masks", Network, "draw", 3, ValueError("masks")))
     return sites
 
 

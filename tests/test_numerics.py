@@ -27,15 +27,16 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch.nn.activations import ACTIVATIONS
-from sknn_scratch.nn.network import Network
+from sknn_scratch.nn.network import build_mlp
+
+from ._registries import FULL_BATCH_SOLVERS, MINIBATCH_SOLVERS, REGRESSION_LOSSES
 
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
-REGRESSION_LOSSES = ["squared_error", "poisson", "absolute_error", "huber"]
 CLASSIFICATION = ["binary", "multiclass", "multilabel"]
 HEADS = [*REGRESSION_LOSSES, *CLASSIFICATION]
 SCALES = [1e-8, 1e4, 1e8]
 DTYPES = [np.float32, np.float64]
-SOLVERS = ["lbfgs", "cg", "sgd", "adam", "adamw", "adagrad", "rmsprop"]
+SOLVERS = FULL_BATCH_SOLVERS + MINIBATCH_SOLVERS
 
 # Small on purpose: 100 samples leave early stopping a 10-sample validation set,
 # which sends its scoring (outside the training loop) through the same checks.
@@ -151,7 +152,7 @@ def test_extreme_input_scales_every_solver(solver, head, batch_norm):
 
 def _logits(est, X):
     """The output layer's pre-activations, through the same layers as predict."""
-    network = Network(
+    network = build_mlp(
         [c.shape[0] for c in est.coefs_] + [est.coefs_[-1].shape[1]],
         est.activation,
         "squared_error",  # identity output: its predictions are the logits

@@ -36,10 +36,9 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose, assert_array_equal
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch._estimators import FULL_BATCH_SOLVERS
-from sknn_scratch.nn.activations import ACTIVATIONS
-from sknn_scratch.nn.losses import LOSSES
 from sknn_scratch.nn.optimizers import OPTIMIZERS
+
+from ._registries import HIDDEN_ACTIVATIONS, REGRESSION_LOSSES, SOLVERS
 
 skl2onnx = pytest.importorskip("skl2onnx")
 ort = pytest.importorskip("onnxruntime")
@@ -47,13 +46,7 @@ sknn_onnx = pytest.importorskip("sknn_scratch.onnx")
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 
-SOLVERS = sorted(OPTIMIZERS) + sorted(FULL_BATCH_SOLVERS)
-ACTIVATION_NAMES = sorted(ACTIVATIONS)
-REGRESSION_LOSSES = sorted(
-    name
-    for name, loss in LOSSES.items()
-    if loss.output_activation not in ("softmax", "logistic")
-)
+ACTIVATION_NAMES = HIDDEN_ACTIVATIONS
 TASKS = ["single", "binary", "multiclass", "multilabel", "regression"]
 
 # Class labels by type, the extremes first where a cast would change them.

@@ -25,10 +25,11 @@ from sknn_scratch import (
     ScratchMLPRegressor,
 )
 
+from ._registries import MINIBATCH_SOLVERS
 from ._state import assert_same_state, assert_views_alias_params, fitted_state
 
 FULL_BATCH = ["lbfgs", "cg"]
-MINIBATCH = ["sgd", "adam", "adamw", "adagrad", "rmsprop"]
+MINIBATCH = MINIBATCH_SOLVERS
 SOLVERS = MINIBATCH + FULL_BATCH
 ESTIMATORS = [ScratchMLPClassifier, ScratchMLPRegressor]
 

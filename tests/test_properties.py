@@ -35,9 +35,11 @@ from sklearn.exceptions import ConvergenceWarning
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch.nn.activations import ACTIVATIONS
 
-SOLVERS = ["lbfgs", "cg", "sgd", "adam", "adamw", "adagrad", "rmsprop"]
+from ._registries import FULL_BATCH_SOLVERS, MINIBATCH_SOLVERS, REGRESSION_LOSSES
+
+SOLVERS = FULL_BATCH_SOLVERS + MINIBATCH_SOLVERS
 ACTIVATION_NAMES = sorted(ACTIVATIONS)
-LOSSES = ["squared_error", "poisson", "absolute_error", "huber"]
+LOSSES = REGRESSION_LOSSES
 
 # The ValueErrors a valid-typed call may legitimately end in.
 DOCUMENTED_ERRORS = re.compile(
@@ -46,7 +48,7 @@ DOCUMENTED_ERRORS = re.compile(
             r"dropout cannot be used with solver",  # random masks vs line search
             r"max_grad_norm cannot be used with solver",
             r"became non-finite|produced non-finite weights",  # divergence
-            r"requires non-negative y",  # poisson
+            r"requires y >= 0",  # poisson
             r"sample_weight sums to zero|no sample with a positive weight",
             r"batch_norm=True needs",  # a single row has no batch variance
             r"overflows float32|too large for float32",  # alpha / weight sum, or y

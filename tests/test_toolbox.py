@@ -11,8 +11,9 @@ from sklearn.utils.class_weight import compute_class_weight
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
 from sknn_scratch.nn.losses import get_loss
-from sknn_scratch.nn.network import Network
+from sknn_scratch.nn.network import build_mlp
 
+from ._registries import NON_DEFAULT_INITIALIZERS
 from .glyphs import make_characters
 
 X_moons, y_moons = make_moons(300, noise=0.1, random_state=0)
@@ -80,7 +81,7 @@ def test_adamw_reports_no_l2_term_in_its_loss():
     adam = ScratchMLPClassifier(solver="adam", random_state=0, **params)
     adamw.fit(X_clf, y_clf)
     adam.fit(X_clf, y_clf)
-    net = Network([6, 6, 3], "relu", "log_loss")
+    net = build_mlp([6, 6, 3], "relu", "log_loss")
     params0 = net.init_params(np.random.RandomState(0))
     Y = np.eye(3)[y_clf]
     data_loss = get_loss("log_loss").value(Y, net.predict(params0, X_clf))
@@ -175,8 +176,9 @@ def test_batch_norm_running_statistics_after_one_step():
         max_iter=1, shuffle=False, random_state=0,
     )  # fmt: skip
     clf = ScratchMLPClassifier(**params).fit(X_clf, y_clf)
-    net = Network([6, 5, 3], "relu", "log_loss", batch_norm=True)
-    W, b = (a[0] for a in net.unpack(net.init_params(np.random.RandomState(0))))
+    net = build_mlp([6, 5, 3], "relu", "log_loss", batch_norm=True)
+    views = net.unpack(net.init_params(np.random.RandomState(0)))
+    W, b = views["coefs_"][0], views["intercepts_"][0]
     Z = X_clf @ W + b
     assert_allclose(clf.running_means_[0], 0.1 * Z.mean(axis=0), rtol=1e-12)
     assert_allclose(clf.running_vars_[0], 0.9 + 0.1 * Z.var(axis=0))
@@ -274,9 +276,7 @@ def test_verbose_prints_one_line_per_epoch(capsys):
     assert lines[0].startswith("Iteration 1, loss = ")
 
 
-@pytest.mark.parametrize(
-    "init", ["glorot_normal", "he_uniform", "he_normal", "lecun_normal"]
-)
+@pytest.mark.parametrize("init", NON_DEFAULT_INITIALIZERS)
 def test_weight_init_choices(init):
     params = dict(hidden_layer_sizes=(50,), max_iter=1, learning_rate_init=1e-300)
     clf = ScratchMLPClassifier(weight_init=init, random_state=0, **params)

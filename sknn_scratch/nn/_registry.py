@@ -32,3 +32,18 @@ def lookup(registry: dict, name: str, kind: str, aliases: dict | None = None):
         raise ValueError(
             f"Unknown {kind} {name!r}; expected one of {choices}"
         ) from None
+
+
+def registry(*objects) -> dict:
+    """Key each object by its own ``name`` (a function by ``__name__``).
+
+    Every registry is built this way, so that no key repeats its object's
+    name by hand.
+
+    Examples
+    --------
+    >>> def relu(): pass
+    >>> list(registry(relu))
+    ['relu']
+    """
+    return {getattr(obj, "name", None) or obj.__name__: obj for obj in objects}

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import erfc, expit
 
-from ._registry import lookup
+from ._registry import lookup, registry
 
 # log of the largest finite value, by dtype character
 _LOG_MAX = {c: float(np.log(np.finfo(c).max)) for c in "efdg"}
@@ -255,25 +255,25 @@ def exp(Z, out):
     return np.exp(out, out=out)
 
 
-ACTIVATIONS = {
-    "identity": Activation("identity", identity, identity_backward),
-    "logistic": Activation("logistic", logistic, logistic_backward),
-    "tanh": Activation("tanh", tanh, tanh_backward),
-    "relu": Activation("relu", relu, relu_backward),
-    "leaky_relu": Activation("leaky_relu", leaky_relu, leaky_relu_backward),
-    "elu": Activation("elu", elu, elu_backward),
-    "softplus": Activation("softplus", softplus, softplus_backward),
-    "gelu": Activation("gelu", gelu, gelu_backward, needs_input=True),
-    "silu": Activation("silu", silu, silu_backward, needs_input=True),
-}
+ACTIVATIONS = registry(
+    Activation("identity", identity, identity_backward),
+    Activation("logistic", logistic, logistic_backward),
+    Activation("tanh", tanh, tanh_backward),
+    Activation("relu", relu, relu_backward),
+    Activation("leaky_relu", leaky_relu, leaky_relu_backward),
+    Activation("elu", elu, elu_backward),
+    Activation("softplus", softplus, softplus_backward),
+    Activation("gelu", gelu, gelu_backward, needs_input=True),
+    Activation("silu", silu, silu_backward, needs_input=True),
+)
 """Hidden-layer activations by canonical name."""
 
-OUTPUT_ACTIVATIONS = {
-    "identity": ACTIVATIONS["identity"],
-    "logistic": ACTIVATIONS["logistic"],
-    "softmax": Activation("softmax", softmax),
-    "exp": Activation("exp", exp),
-}
+OUTPUT_ACTIVATIONS = registry(
+    ACTIVATIONS["identity"],
+    ACTIVATIONS["logistic"],
+    Activation("softmax", softmax),
+    Activation("exp", exp),
+)
 """Output-layer activations by canonical name. Their delta comes from the loss."""
 
 ALIASES = {"sigmoid": "logistic"}

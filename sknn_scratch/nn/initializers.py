@@ -10,7 +10,7 @@ the biases at zero, as Keras does.
 
 import math
 
-from ._registry import lookup
+from ._registry import lookup, registry
 
 
 def glorot_uniform(rng, W, b, activation):
@@ -70,13 +70,9 @@ def lecun_normal(rng, W, b, activation):
     b[...] = 0.0
 
 
-INITIALIZERS = {
-    "glorot_uniform": glorot_uniform,
-    "glorot_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_normal": lecun_normal,
-}
+INITIALIZERS = registry(
+    glorot_uniform, glorot_normal, he_uniform, he_normal, lecun_normal
+)
 """Initializers by canonical name."""
 
 

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy.special import xlogy
 
-from ._registry import lookup
+from ._registry import lookup, registry
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,12 @@ class Loss:
         ``delta_function(Y, P, out, **options)`` writes the unweighted
         per-sample gradient :math:`\\partial \\ell_i / \\partial Z` into ``out``.
     options : dict
-        Keyword arguments of both functions, such as Huber's ``delta``.
+        Keyword arguments of both functions, such as Huber's ``delta``, with
+        their defaults.
+    task : {"regression", "classification"}
+        What the loss is for.
+    y_min : float or None
+        The smallest target the loss is defined for (Poisson's 0), if any.
     """
 
     name: str
@@ -56,6 +61,16 @@ class Loss:
     value_function: Callable
     delta_function: Callable
     options: dict = field(default_factory=dict)
+    task: str = "regression"
+    y_min: float | None = None
+
+    def check_targets(self, y):
+        """Raise a ``ValueError`` if ``y`` leaves the loss's domain."""
+        if self.y_min is not None and np.any(y < self.y_min):
+            raise ValueError(
+                f"loss={self.name!r} requires y >= {self.y_min:g}; y has "
+                f"{int(np.sum(y < self.y_min))} value(s) below."
+            )
 
     def value(self, Y, P, sample_weight=None):
         """Return the weighted mean loss of predictions ``P`` for targets ``Y``."""
@@ -216,20 +231,20 @@ def huber_delta(Y, P, out, delta=1.0):
     return out
 
 
-LOSSES = {
-    "squared_error": Loss(
-        "squared_error", "identity", squared_error, squared_error_delta
+LOSSES = registry(
+    Loss("squared_error", "identity", squared_error, squared_error_delta),
+    Loss("log_loss", "softmax", log_loss, canonical_delta, task="classification"),
+    Loss(
+        "binary_log_loss",
+        "logistic",
+        binary_log_loss,
+        canonical_delta,
+        task="classification",
     ),
-    "log_loss": Loss("log_loss", "softmax", log_loss, canonical_delta),
-    "binary_log_loss": Loss(
-        "binary_log_loss", "logistic", binary_log_loss, canonical_delta
-    ),
-    "poisson": Loss("poisson", "exp", poisson, canonical_delta),
-    "absolute_error": Loss(
-        "absolute_error", "identity", absolute_error, absolute_error_delta
-    ),
-    "huber": Loss("huber", "identity", huber, huber_delta, {"delta": 1.0}),
-}
+    Loss("poisson", "exp", poisson, canonical_delta, y_min=0.0),
+    Loss("absolute_error", "identity", absolute_error, absolute_error_delta),
+    Loss("huber", "identity", huber, huber_delta, {"delta": 1.0}),
+)
 """Losses by canonical name."""
 
 

@@ -13,21 +13,37 @@ two, and no scratch vector. BLAS may fuse a multiply and an add, so iterates
 can differ from sklearn's in the last bits; the parity tests bound that.
 """
 
+import inspect
 import math
 
 import numpy as np
 
 from ._blas import axpy, scal
-from ._registry import lookup
+from ._registry import lookup, registry
 
 
 class Optimizer:
-    """Base class: holds scratch buffers that are rebuilt rather than pickled."""
+    """Base class: holds scratch buffers that are rebuilt rather than pickled.
 
+    A subclass's ``__init__`` arguments are its hyperparameters
+    (:meth:`hyperparameters`); ``name`` is its solver name, and
+    ``decoupled_decay`` says whether it applies weight decay itself, outside
+    the loss (then the loss has no L2 term).
+    """
+
+    name = "optimizer"
+    decoupled_decay = False
     _state_names: tuple = ()
 
-    def init_state(self, params):
-        """Allocate the optimizer's state for a parameter vector like ``params``."""
+    @classmethod
+    def hyperparameters(cls) -> tuple:
+        """The names of the constructor's arguments."""
+        return tuple(inspect.signature(cls).parameters)
+
+    def init_state(self, params, n_decayed=0):
+        """Allocate the state for a vector like ``params``, whose first
+        ``n_decayed`` entries are the decayed weights."""
+        self.n_weights = n_decayed
         for name in self._state_names:
             setattr(self, name, np.zeros_like(params))
 
@@ -95,6 +111,7 @@ class SGD(Optimizer):
     array([0.5])
     """
 
+    name = "sgd"
     _state_names = ("velocity",)
 
     def __init__(self, momentum=0.9, nesterov=True):
@@ -135,6 +152,7 @@ class Adam(Optimizer):
         Added to the denominator for numerical stability.
     """
 
+    name = "adam"
     _state_names = ("m", "v")
 
     def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
@@ -143,9 +161,9 @@ class Adam(Optimizer):
         self.epsilon = epsilon
         self.t = 0
 
-    def init_state(self, params):
+    def init_state(self, params, n_decayed=0):
         """Zero the moments and the step count."""
-        super().init_state(params)
+        super().init_state(params, n_decayed)
         self.t = 0
 
     def step(self, params, grad, lr):
@@ -182,17 +200,16 @@ class AdamW(Adam):
     beta_1, beta_2, epsilon : float
         As for :class:`Adam`.
     weight_decay : float, default=0.0
-        :math:`\lambda`.
-    n_weights : int, default=0
-        How many leading entries of the flat vector are decayed.
+        :math:`\lambda`. The decayed entries are the leading ``n_decayed`` of
+        the flat vector, given to :meth:`init_state`.
     """
 
-    def __init__(
-        self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0, n_weights=0
-    ):
+    name = "adamw"
+    decoupled_decay = True
+
+    def __init__(self, beta_1=0.9, beta_2=0.999, epsilon=1e-8, weight_decay=0.0):
         super().__init__(beta_1, beta_2, epsilon)
         self.weight_decay = weight_decay
-        self.n_weights = n_weights
 
     def step(self, params, grad, lr):
         """Decay the weights, then apply one Adam step."""
@@ -215,6 +232,7 @@ class Adagrad(Optimizer):
         Added to the denominator for numerical stability.
     """
 
+    name = "adagrad"
     _state_names = ("sum_squares",)
 
     def __init__(self, epsilon=1e-8):
@@ -247,6 +265,7 @@ class RMSprop(Optimizer):
         Added to the denominator for numerical stability.
     """
 
+    name = "rmsprop"
     _state_names = ("mean_squares",)
 
     def __init__(self, rho=0.999, epsilon=1e-8):
@@ -265,13 +284,7 @@ class RMSprop(Optimizer):
         axpy(-lr, grad, params)
 
 
-OPTIMIZERS = {
-    "sgd": SGD,
-    "adam": Adam,
-    "adamw": AdamW,
-    "adagrad": Adagrad,
-    "rmsprop": RMSprop,
-}
+OPTIMIZERS = registry(SGD, Adam, AdamW, Adagrad, RMSprop)
 """Minibatch optimizer classes by solver name."""
 
 

@@ -9,7 +9,7 @@ returns ``False`` to go on.
 
 import math
 
-from ._registry import lookup
+from ._registry import lookup, registry
 
 
 class Constant:
@@ -20,6 +20,8 @@ class Constant:
     learning_rate_init : float
         :math:`\eta_0`.
     """
+
+    name = "constant"
 
     def __init__(self, learning_rate_init, **unused):
         self.learning_rate_init = learning_rate_init
@@ -44,6 +46,8 @@ class InvScaling(Constant):
     :math:`p` is ``power_t``, as in sklearn.
     """
 
+    name = "invscaling"
+
     def __init__(self, learning_rate_init, power_t=0.5, **unused):
         super().__init__(learning_rate_init)
         self.power_t = power_t
@@ -67,6 +71,8 @@ class Cosine(Constant):
     plateau stops training.
     """
 
+    name = "cosine"
+
     def __init__(self, learning_rate_init, max_iter=200, **unused):
         super().__init__(learning_rate_init)
         self.max_iter = max_iter
@@ -85,6 +91,8 @@ class Adaptive(Constant):
     Training stops at a plateau once :math:`\eta \le 10^{-6}`.
     """
 
+    name = "adaptive"
+
     def on_plateau(self):
         """Divide the rate by five, or stop if it is already tiny."""
         if self.lr <= 1e-6:
@@ -93,12 +101,7 @@ class Adaptive(Constant):
         return False
 
 
-SCHEDULES = {
-    "constant": Constant,
-    "invscaling": InvScaling,
-    "adaptive": Adaptive,
-    "cosine": Cosine,
-}
+SCHEDULES = registry(Constant, InvScaling, Adaptive, Cosine)
 """Schedule classes by ``learning_rate`` name."""
 
 

@@ -87,8 +87,8 @@ def test_rmsprop():
 def test_adamw_decays_only_the_leading_weights_before_adam():
     """Each step: the first entry (a weight) shrinks by lr * decay, then Adam."""
     w = W0.copy()
-    adamw = AdamW(weight_decay=0.5, n_weights=1)
-    adamw.init_state(w)
+    adamw = AdamW(weight_decay=0.5)
+    adamw.init_state(w, n_decayed=1)
     manual, adam = W0.copy(), Adam()
     adam.init_state(manual)
     for g in (G1, G2):
