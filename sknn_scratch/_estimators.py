@@ -13,7 +13,6 @@ from typing import TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score, r2_score
@@ -44,8 +43,8 @@ from ._inputs import (
 )
 from ._version import __version__
 from .exceptions import InconsistentVersionWarning
-from .nn._errors import DIVERGENCE_ADVICE, DivergenceError, warn
-from .nn.activations import ACTIVATIONS, ALIASES
+from .nn._errors import DIVERGENCE_ADVICE, DivergenceError, quiet_numerics, warn
+from .nn.activations import ACTIVATIONS, ALIASES, get_output_activation
 from .nn.initializers import INITIALIZERS
 from .nn.losses import LOSSES, get_loss
 from .nn.network import Network, mlp_attributes, mlp_layers, upgrade_legacy_state
@@ -194,7 +193,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         first_pass = not (self.warm_start or incremental) or not self._is_fitted()
         self._check_options()
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        sample_weight, l2 = self._training_weights(X, Y, sample_weight, incremental)
+        sample_weight, l2 = self._training_weights(X, Y, sample_weight)
         rng = check_random_state(self.random_state)
         network = self._network(X.shape[1], Y.shape[1])
         if first_pass:
@@ -227,7 +226,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 f"{DIVERGENCE_ADVICE}"
             )
 
-    def _training_weights(self, X, Y, sample_weight, incremental):
+    def _training_weights(self, X, Y, sample_weight):
         """Return the sample weights in X's dtype and the L2 strength to use.
 
         The weights are checked in float64 and the class weights folded in.
@@ -238,13 +237,13 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         weights' scale.
         """
         weights = validate_sample_weight(sample_weight, X.shape[0])
-        weights = self._apply_class_weight(Y, weights, incremental)
+        weights = self._apply_class_weight(Y, weights)
         self._check_batch_norm_rows(X.shape[0] if weights is None else weights)
         if weights is None:
             return None, self._l2
         exponent = 1 - int(np.frexp(weights.max())[1])
         weights = np.ldexp(weights, exponent)
-        with np.errstate(over="ignore"):
+        with quiet_numerics():
             l2 = float(np.ldexp(self._l2, exponent))
         # the L2 gradient is (l2 / batch weight sum) * W, a batch being at
         # worst one sample of weight 1/n of the sum
@@ -289,7 +288,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 "the line search sets the step length. Use a minibatch solver."
             )
 
-    def _apply_class_weight(self, Y, sample_weight, incremental):
+    def _apply_class_weight(self, Y, sample_weight):
         """Fold class weights into the sample weights (classifier only)."""
         return sample_weight
 
@@ -554,7 +553,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         fitted = self._is_fitted()
         X, Y = self._validate_input(X, y, incremental=fitted, reset=not fitted)
         sample_weight = validate_sample_weight(sample_weight, X.shape[0])
-        weights = self._apply_class_weight(Y, sample_weight, incremental=False)
+        weights = self._apply_class_weight(Y, sample_weight)
         network = self._network(X.shape[1], Y.shape[1])
         if fitted:
             self._continue_with(network, X.dtype)
@@ -986,7 +985,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
                 f"{plain(self.classes_)}. 'y' has {plain(classes)}."
             )
 
-    def _apply_class_weight(self, Y, sample_weight, incremental):
+    def _apply_class_weight(self, Y, sample_weight):
         r"""Multiply each sample's weight by the weight of its class.
 
         The objective is then exactly that of the equivalent ``sample_weight``.
@@ -1110,13 +1109,9 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         check_is_fitted(self)
         X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         z = self._forward(X, check_input=False, logits=True)
-        if self.out_activation_ == "softmax":
-            log_proba = z - logsumexp(z, axis=1, keepdims=True)
-        elif self.n_outputs_ == 1:
-            z = z.ravel()
-            log_proba = -np.logaddexp(0, np.vstack([z, -z]).T)
-        else:
-            log_proba = -np.logaddexp(0, -z)
+        log_p = get_output_activation(self.out_activation_).log_forward
+        # one logistic output: the columns are log(1 - p) = log p(-z), log p(z)
+        log_proba = np.hstack([log_p(-z), log_p(z)]) if z.shape[1] == 1 else log_p(z)
         # Stay the log of what predict_proba returns: where that rounded to 0,
         # the log is -inf (without ever evaluating log(0)).
         log_proba[self._proba_from_valid(X) == 0] = -np.inf
@@ -1401,7 +1396,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         self._loss().check_targets(y)
-        with np.errstate(over="ignore"):
+        with quiet_numerics():
             Y = np.asarray(y, dtype=X.dtype)
         if not np.isfinite(Y).all():
             raise ValueError(

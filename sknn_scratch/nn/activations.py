@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import erfc, expit
+from scipy.special import erfc, expit, logsumexp
 
 from ._registry import lookup, registry
 
@@ -28,7 +28,7 @@ _LOG_MAX = {c: float(np.log(np.finfo(c).max)) for c in "efdg"}
 
 @dataclass(frozen=True)
 class Activation:
-    """An activation function and its derivative.
+    r"""An activation function and its derivative.
 
     Attributes
     ----------
@@ -43,12 +43,16 @@ class Activation:
         delta comes from the loss, have none.
     needs_input : bool
         Whether ``backward`` needs the pre-activation ``Z`` as well as ``A``.
+    log_forward : callable or None
+        ``log_forward(Z)`` returns :math:`\log f(Z)` as a new array, computed
+        stably from ``Z``; output activations that are probabilities have it.
     """
 
     name: str
     forward: Callable
     backward: Callable | None = None
     needs_input: bool = False
+    log_forward: Callable | None = None
 
     def __call__(self, Z: np.ndarray) -> np.ndarray:
         """Return ``f(Z)`` as a new array, leaving ``Z`` untouched."""
@@ -243,6 +247,16 @@ def softmax(Z, out):
     return out
 
 
+def log_softmax(Z):
+    r""":math:`\log p_k = z_k - \log \sum_j e^{z_j}`, without forming :math:`p`."""
+    return Z - logsumexp(Z, axis=1, keepdims=True)
+
+
+def log_logistic(Z):
+    r""":math:`\log \sigma(z) = -\log(1 + e^{-z})`, without forming :math:`\sigma`."""
+    return -np.logaddexp(0, -Z)
+
+
 def exp(Z, out):
     r"""Exponential, :math:`f(z) = e^z`: the inverse of the Poisson log link.
 
@@ -270,8 +284,8 @@ ACTIVATIONS = registry(
 
 OUTPUT_ACTIVATIONS = registry(
     ACTIVATIONS["identity"],
-    ACTIVATIONS["logistic"],
-    Activation("softmax", softmax),
+    Activation("logistic", logistic, log_forward=log_logistic),
+    Activation("softmax", softmax, log_forward=log_softmax),
     Activation("exp", exp),
 )
 """Output-layer activations by canonical name. Their delta comes from the loss."""

@@ -61,6 +61,7 @@ the whole gradient by :math:`S` at the end, saves a pass over every parameter.
 import numpy as np
 
 from ._blas import axpy
+from ._errors import quiet_numerics
 from .activations import get_output_activation
 from .layers import (
     ActivationLayer,
@@ -426,7 +427,7 @@ class Network:
         workspace = Workspace(X.shape[0], params.dtype)
         ctx = Pass(sample_weight, _weight_sum(X, sample_weight))
         # Huge inputs overflow the variance: the caller checks ``stats``.
-        with np.errstate(over="ignore", invalid="ignore"):
+        with quiet_numerics():
             self.forward(params, X, workspace, ctx)
         for layer in self.layers:
             layer.end_training(stats, workspace)

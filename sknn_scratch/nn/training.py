@@ -361,11 +361,9 @@ class MinibatchTrainer:
             rows have a positive weight.
         """
         X = self._gather(self.X, self.X_batch, rows)
-        weights, weight_sum = None, X.shape[0]
-        if self.sample_weight is not None:
-            weights, weight_sum = self._batch_weights(rows)
-            if weights is None:
-                return None
+        weights, weight_sum = self._batch_weights(rows, X.shape[0])
+        if weight_sum is None:
+            return None
         if self.network.drawing:
             self.network.draw(self.workspace, self.rng, X.shape[0])
         squared = self.network.squared_weights(self.params) if self.alpha else 0.0
@@ -387,15 +385,18 @@ class MinibatchTrainer:
         self.optimizer.step(self.params, grad, self.schedule.lr)
         return P, weight_sum, squared
 
-    def _batch_weights(self, rows):
-        """Return the batch's ``(weights, weight sum)``; weights ``None`` if the
-        batch carries nothing to learn from."""
+    def _batch_weights(self, rows, n_rows):
+        """Return the batch's ``(weights, weight sum)``: ``(None, n_rows)``
+        without sample weights, and a sum of None if the batch carries nothing
+        to learn from."""
+        if self.sample_weight is None:
+            return None, n_rows
         weights = self._gather(self.sample_weight, self.w_batch, rows)
         weight_sum = float(weights.sum())
         if not weight_sum > 0 or (
             self.min_rows > 1 and np.count_nonzero(weights) < self.min_rows
         ):
-            return None, weight_sum
+            return None, None
         return weights, weight_sum
 
 
