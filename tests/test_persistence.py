@@ -24,8 +24,9 @@ from sknn_scratch import (
     ScratchMLPClassifier,
     ScratchMLPRegressor,
 )
+from sknn_scratch.nn.optimizers import OPTIMIZERS
 
-from ._registries import MINIBATCH_SOLVERS
+from ._registries import FULL_BATCH_SOLVERS, MINIBATCH_SOLVERS
 from ._state import assert_same_state, assert_views_alias_params, fitted_state
 
 FULL_BATCH = ["lbfgs", "cg"]
@@ -167,15 +168,11 @@ X_WIDE, Y_WIDE = make_classification(
 )
 WIDE = dict(hidden_layer_sizes=(200,), max_iter=3, random_state=0)
 
-# Arrays a model of each solver carries beside its weights: the optimizer state.
+# Parameter-sized arrays a model of each solver pickles: the weights, and the
+# optimizer's state vectors (Adam's two moments, SGD's velocity, ...), each once.
 EXPECTED_RATIO = {
-    "adam": 3,  # weights, first and second moments
-    "adamw": 3,
-    "sgd": 2,  # weights, velocity
-    "adagrad": 2,  # weights, sum of squares
-    "rmsprop": 2,  # weights, mean of squares
-    "lbfgs": 1,  # weights only
-    "cg": 1,
+    **{name: 1 + len(OPTIMIZERS[name]._state_names) for name in MINIBATCH_SOLVERS},
+    **dict.fromkeys(FULL_BATCH_SOLVERS, 1),
 }
 RATIOS = {}
 
