@@ -85,7 +85,16 @@ class Binding:
 
 
 def bind(owner, network, names, params, stats):
-    """Make ``params`` and ``stats`` the owner's, with its attributes views."""
+    """Make ``params`` and ``stats`` the owner's, with its attributes views.
+
+    ``names`` are the attributes the owner always has (empty lists when its
+    network lacks them); any other attribute of the network's layout is
+    bound too.
+    """
+    layouts = (network.params_layout, network.stats_layout)
+    names = tuple(
+        dict.fromkeys((*names, *(n for lay in layouts for n in lay.attributes)))
+    )
     owner._params, owner._stats = params, stats
     views = Binding(network, names, []).views(params, stats)
     for name in names:

@@ -279,7 +279,7 @@ def test_network_rebuilds_from_its_spec_once_the_layer_is_registered(monkeypatch
         ("activation", "tanh"),
         ("dense", 8, 3),
     )
-    with pytest.raises(KeyError, match="layer_norm"):  # LAYERS does not know it
+    with pytest.raises(ValueError, match="Unknown layer .layer_norm."):
         Network.from_spec(net.spec, "log_loss")
     # [/spec]
     monkeypatch.setitem(LAYERS, LayerNorm.name, LayerNorm)  # as if registered

@@ -24,7 +24,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._registry import registry
+from ._registry import lookup, registry
 from .activations import get_activation
 from .initializers import get_initializer
 
@@ -138,7 +138,8 @@ class Layer:
         return ()
 
     def spec(self) -> tuple:
-        """``(name, *arguments)``: ``LAYERS[name](*arguments)`` rebuilds it."""
+        """``(name, *arguments)``: ``LAYERS[name](*arguments)`` rebuilds its
+        structure (its blocks and its inference)."""
         return (self.name,)
 
     def place(self, param_slices, stat_slices):
@@ -530,6 +531,7 @@ LAYERS = registry(Dense, ActivationLayer, Dropout, BatchNorm)
 
 
 def build_layer(spec):
-    """Return the layer that ``spec`` (a :meth:`Layer.spec`) describes."""
+    """Return a layer with the structure ``spec`` (a :meth:`Layer.spec`) gives:
+    the same blocks and inference (not how it initializes its weights)."""
     name, *arguments = spec
-    return LAYERS[name](*arguments)
+    return lookup(LAYERS, name, "layer")(*arguments)

@@ -30,10 +30,15 @@ from .layers import Workspace
 __all__ = [
     "DIVERGENCE_ADVICE",
     "DivergenceError",
+    "EpochLoss",
+    "EpochObserver",
     "FULL_BATCH_METHODS",
     "FullBatchOutcome",
     "MinibatchTrainer",
     "StoppingMonitor",
+    "batch_slices",
+    "clip_by_norm",
+    "count_no_improvement",
     "fit_full_batch",
     "fit_loop",
 ]
