@@ -191,6 +191,10 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         # sklearn's rule: a fresh fit never reads the previous model, and a
         # model whose weights were deleted starts afresh
         first_pass = not (self.warm_start or incremental) or not self._is_fitted()
+        if incremental:
+            # sklearn validates a fitted model's partial_fit no more, but its
+            # parameters may build the optimizer and schedule now, or train
+            self._validate_params()
         self._check_options()
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         sample_weight, l2 = self._training_weights(X, Y, sample_weight)

@@ -5,6 +5,7 @@ report are one instance each, and the tests run them over every solver,
 dtype or option where the class reaches.
 """
 
+import pickle
 import re
 
 import joblib
@@ -481,3 +482,31 @@ def test_targets_of_another_kind_than_the_fitted_ones_are_refused(first, then, h
     call = clf.partial_fit if how == "partial_fit" else clf.fit
     with pytest.raises(ValueError, match="but the model was fitted on"):
         call(X, then)
+
+
+@pytest.mark.parametrize("solver", MINIBATCH_SOLVERS)
+def test_a_dtype_change_gets_scratch_buffers_of_the_new_dtype(solver):
+    # weights assigned in float16 train in float64 from then on: the optimizer's
+    # scratch must not stay float32 (it rounded every step before)
+    est = ScratchMLPRegressor(solver=solver, **FAST).fit(X.astype(np.float32), Y_REG)
+    est.coefs_ = [W.astype(np.float16) for W in est.coefs_]
+    est.intercepts_ = [b.astype(np.float16) for b in est.intercepts_]
+    copy = pickle.loads(pickle.dumps(est))  # no scratch buffers at all
+    est.partial_fit(X, Y_REG)
+    copy.partial_fit(X, Y_REG)
+    assert_array_equal(est._params, copy._params)
+
+
+@pytest.mark.parametrize(
+    "change", [{"learning_rate_init": 0.0}, {"batch_size": 0}, {"solver": "newton"}]
+)
+def test_every_partial_fit_validates_the_parameters(change):
+    # sklearn skips validation once fitted; here the parameters may build the
+    # optimizer now (after a full-batch fit) and be kept for good
+    est = ScratchMLPRegressor(solver="lbfgs", **FAST).fit(X, Y_REG)
+    est.set_params(**{"solver": "sgd", **change})
+    with pytest.raises(ValueError, match=next(iter(change))):
+        est.partial_fit(X, Y_REG)
+    est.set_params(**{"learning_rate_init": 0.01, "batch_size": "auto"})
+    est.set_params(solver="sgd").partial_fit(X, Y_REG)
+    assert len(est.loss_curve_) == 1

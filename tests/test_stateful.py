@@ -565,15 +565,32 @@ class _ModelMachine(RuleBasedStateMachine):
         then=THEN,
     )
     def assign_architecture(self, hidden, dtype, then):
-        """New layer sizes; ``then``: hidden_layer_sizes follows them, and train."""
+        """New layer sizes: every call but a fresh fit refuses them, naming the
+        attribute; the same sizes are a reassignment, which trains."""
         STEPS["assign architecture"] += 1
         twin = copy.deepcopy(self.est)
-        # the twin trains its own architecture, refused only for other reasons
-        twin.set_params(hidden_layer_sizes=[a.shape[1] for a in twin.coefs_[:-1]])
+        kept = {name: getattr(self.est, name) for name in VIEWS}
         self.assign_layers(hidden, dtype)
-        if then is not None:
-            self.est.set_params(hidden_layer_sizes=tuple(hidden))
+        if [a.shape for a in self.est.coefs_] == [a.shape for a in kept["coefs_"]]:
             self.then_train(twin, then)
+            return
+        self.est.set_params(hidden_layer_sizes=tuple(hidden))
+        X_, y, _ = self.data(self.fitted_to, "float64", weighted=False)
+        calls = {"predict": lambda est: est.predict(X_)}
+        if then is not None and self.can_call(then):
+            calls[then] = lambda est: train(est, then, X_, y, None, {})
+        for step, call in calls.items():
+            self.refused_alike(f"{step} with another architecture", call, twin)
+        for name, value in kept.items():  # the user puts the fitted arrays back
+            setattr(self.est, name, value)
+        self.est.set_params(hidden_layer_sizes=twin.hidden_layer_sizes)
+
+    def refused_alike(self, step, call, twin):
+        """``call(est)`` is refused for the assigned shapes, or the model before
+        the assignment (``twin``) refuses it too."""
+        self.attempt(step, lambda: call(self.est), must_fail=True)
+        if "must have the fitted shapes" not in str(self.refused):
+            assert refusal(lambda: call(copy.deepcopy(twin))) is not None
 
     def assign_layers(self, hidden, dtype):
         est = self.est

@@ -68,7 +68,11 @@ class Optimizer:
 
     def _scratch(self, like, count):
         buffers = getattr(self, "_buffers", None)
-        if buffers is None or buffers[0].shape != like.shape:
+        if (
+            buffers is None
+            or buffers[0].shape != like.shape
+            or (buffers[0].dtype != like.dtype)
+        ):
             buffers = [np.empty_like(like) for _ in range(count)]
             self._buffers = buffers
         return buffers
