@@ -54,7 +54,7 @@ from sklearn.base import clone
 from sklearn.utils.multiclass import unique_labels
 
 from sknn_scratch import ScratchMLPClassifier, ScratchMLPRegressor
-from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES
+from sknn_scratch._estimators import TRANSIENT_ATTRIBUTE_PREFIXES, VIEW_ATTRIBUTES
 from sknn_scratch.nn.training import DivergenceError
 
 from ._state import assert_same_state, freeze, output
@@ -189,14 +189,7 @@ BROKEN = [
     "coefs_ not chaining",
     "intercepts_ too long",
 ]
-VIEWS = (
-    "coefs_",
-    "intercepts_",
-    "gammas_",
-    "betas_",
-    "running_means_",
-    "running_vars_",
-)
+VIEWS = VIEW_ATTRIBUTES
 CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 
 
