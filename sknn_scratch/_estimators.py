@@ -8,6 +8,8 @@ records and callbacks to :mod:`sknn_scratch._epochs`.
 """
 
 import copy
+import inspect
+import warnings
 from numbers import Integral, Real
 from typing import TypeVar
 
@@ -15,7 +17,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.metrics import accuracy_score, r2_score
+from sklearn.metrics import accuracy_score, get_scorer, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
@@ -124,6 +126,7 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         "batch_norm": ["boolean"],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "weight_init": [StrOptions(set(INITIALIZERS))],
+        "scoring": [str, callable, None],
     }
 
     # ------------------------------------------------------------------ fit flow
@@ -272,6 +275,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
 
     def _check_options(self):
         """Refuse option combinations that cannot work, naming the parameters."""
+        if isinstance(self.scoring, str) and self.scoring != "loss":
+            self._get_scorer()  # an unknown name is refused now, not mid-fit
         hidden_sizes(self.hidden_layer_sizes)
         rates = dropout_rates(self.dropout)
         minibatch = self.solver not in FULL_BATCH_METHODS
@@ -546,11 +551,30 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         return int(np.clip(self.batch_size, 1, n_samples))
 
     def _score_validation(self, validation):
-        """Return the validation ``(score, loss)`` of the current weights."""
+        """Return the validation ``(score, loss)`` of the current weights; the
+        score is ``scoring``'s."""
         X_val, y_val, weight_val, Y_val = validation
-        score = self._score_with_function(X_val, y_val, weight_val)
         output = self._forward(X_val, check_input=False)
-        return score, self._loss().value(Y_val, output, weight_val)
+        loss = self._loss().value(Y_val, output, weight_val)
+        if self.scoring is None:
+            return self._score_with_function(X_val, y_val, weight_val), loss
+        if self.scoring == "loss":
+            return -loss, loss
+        weights = {} if weight_val is None else {"sample_weight": weight_val}
+        with warnings.catch_warnings():
+            # the split is an array: no feature names, which sklearn warns of
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            return float(self._get_scorer()(self, X_val, y_val, **weights)), loss
+
+    def _get_scorer(self):
+        """The scorer ``scoring`` names (not None or 'loss')."""
+        try:
+            return get_scorer(self.scoring)
+        except ValueError as error:
+            raise ValueError(
+                f"scoring={self.scoring!r} is neither 'loss' nor a scorer name of "
+                "sklearn.metrics.get_scorer."
+            ) from error
 
     def _gradient_check_problem(self, X, y, sample_weight):
         """Return ``(network, params, X, Y, weights)`` in float64 for a check."""
@@ -645,12 +669,24 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
                 )
             )
         upgrade_legacy_state(state)
+        for name, default in self._parameter_defaults().items():
+            state.setdefault(name, default)  # a parameter added since
         super().__setstate__(state)
         if "_params" in state:
             bind(
                 self, self._prediction_network(), VIEW_ATTRIBUTES,
                 self._params, self._stats,
             )  # fmt: skip
+
+    @classmethod
+    def _parameter_defaults(cls):
+        """Every constructor parameter's default value."""
+        signature = inspect.signature(cls.__init__)
+        return {
+            name: p.default
+            for name, p in signature.parameters.items()
+            if p.default is not inspect.Parameter.empty
+        }
 
     def __sklearn_is_fitted__(self):
         """Whether ``fit`` has succeeded; spares ``check_is_fitted`` its scan of
@@ -800,6 +836,16 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         (an AttributeError, as for 'lbfgs'): one call's batch does not give the
         class frequencies; pass the weights that
         ``compute_class_weight('balanced', ...)`` gives on all the data.
+    scoring : str, callable or None, default=None
+        What early stopping scores the validation set by, each epoch, and
+        keeps the best epoch of (``HistGradientBoosting*``'s name and
+        meaning). ``None`` is sklearn's MLP: accuracy. ``'loss'`` is minus
+        the validation loss (the training objective without the L2 term), so
+        the epoch of the lowest validation loss is kept. Any other string is
+        a scorer name of :func:`sklearn.metrics.get_scorer` (for example
+        ``'neg_log_loss'``), and a callable is a scorer
+        ``scorer(estimator, X, y)``; higher is better. Without early
+        stopping, training stops on the training loss, whatever ``scoring``.
 
     Attributes
     ----------
@@ -812,11 +858,12 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
     loss_curve_ : list of float
         Training loss per epoch (minibatch solvers only).
     validation_scores_ : list of float or None
-        Validation accuracy per epoch with early stopping.
+        Validation score per epoch with early stopping (accuracy, or as
+        ``scoring`` says).
     validation_loss_curve_ : list of float or None
         Validation loss (without the L2 term) per epoch with early stopping.
     best_validation_score_ : float or None
-        The best validation accuracy with early stopping.
+        The best validation score with early stopping.
     t_ : int
         Training samples seen by the minibatch solvers.
     coefs_ : list of ndarray
@@ -889,6 +936,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         max_grad_norm=None,
         weight_init="glorot_uniform",
         class_weight=None,
+        scoring=None,
     ):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -918,6 +966,7 @@ class ScratchMLPClassifier(ClassifierMixin, _BaseScratchMLP):
         self.max_grad_norm = max_grad_norm
         self.weight_init = weight_init
         self.class_weight = class_weight
+        self.scoring = scoring
 
     @property
     def _loss_name(self):
@@ -1251,6 +1300,16 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     huber_delta : float, default=1.0
         The threshold :math:`\\delta` of ``loss='huber'``: quadratic within
         :math:`\\delta` of the target, linear beyond.
+    scoring : str, callable or None, default=None
+        What early stopping scores the validation set by, each epoch, and
+        keeps the best epoch of (``HistGradientBoosting*``'s name and
+        meaning). ``None`` is sklearn's MLP: R^2. ``'loss'`` is minus
+        the validation loss (the training objective without the L2 term), so
+        the epoch of the lowest validation loss is kept. Any other string is
+        a scorer name of :func:`sklearn.metrics.get_scorer` (for example
+        ``'neg_log_loss'``), and a callable is a scorer
+        ``scorer(estimator, X, y)``; higher is better. Without early
+        stopping, training stops on the training loss, whatever ``scoring``.
 
     Attributes
     ----------
@@ -1261,11 +1320,12 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
     loss_curve_ : list of float
         Training loss per epoch (minibatch solvers only).
     validation_scores_ : list of float or None
-        Validation R^2 per epoch with early stopping.
+        Validation score per epoch with early stopping (R^2, or as
+        ``scoring`` says).
     validation_loss_curve_ : list of float or None
         Validation loss (without the L2 term) per epoch with early stopping.
     best_validation_score_ : float or None
-        The best validation R^2 with early stopping.
+        The best validation score with early stopping.
     t_ : int
         Training samples seen by the minibatch solvers.
     coefs_ : list of ndarray
@@ -1349,6 +1409,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         max_grad_norm=None,
         weight_init="glorot_uniform",
         huber_delta=1.0,
+        scoring=None,
     ):
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -1379,6 +1440,7 @@ class ScratchMLPRegressor(RegressorMixin, _BaseScratchMLP):
         self.max_grad_norm = max_grad_norm
         self.weight_init = weight_init
         self.huber_delta = huber_delta
+        self.scoring = scoring
 
     @property
     def _loss_name(self):

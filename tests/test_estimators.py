@@ -61,6 +61,9 @@ TOOLBOX_CONFIGS = {
     "clf-batch-norm": ScratchMLPClassifier(batch_norm=True, max_iter=MAX_ITER),
     "reg-batch-norm": ScratchMLPRegressor(batch_norm=True, max_iter=MAX_ITER),
     "clf-balanced": ScratchMLPClassifier(class_weight="balanced", max_iter=MAX_ITER),
+    "clf-early-stopping-on-loss": ScratchMLPClassifier(
+        early_stopping=True, scoring="loss", max_iter=MAX_ITER
+    ),
     "clf-adagrad": ScratchMLPClassifier(
         solver="adagrad", learning_rate_init=0.05, max_iter=MAX_ITER
     ),

@@ -58,3 +58,10 @@ def test_legacy_pickle_trains_on(name):
         est.partial_fit(X, y)
     assert len(est.loss_curve_) == n_iter + 1
     assert np.isfinite(_output(est, X)).all()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_parameters_added_since_take_their_defaults(name):
+    est = _load(name)
+    assert est.scoring is None  # added after 0.1.0
+    assert type(est)().get_params().keys() == est.get_params().keys()
