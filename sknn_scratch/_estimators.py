@@ -245,7 +245,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
         """
         weights = validate_sample_weight(sample_weight, X.shape[0])
         weights = self._apply_class_weight(Y, weights)
-        self._check_batch_norm_rows(X.shape[0] if weights is None else weights)
+        rows = X.shape[0] if weights is None else np.count_nonzero(weights)
+        self._check_batch_norm_rows(rows)
         if weights is None:
             return None, self._l2
         exponent = 1 - int(np.frexp(weights.max())[1])
@@ -262,11 +263,8 @@ class _BaseScratchMLP(CallbackSupportMixin, BaseEstimator):
             )
         return weights.astype(X.dtype, copy=False), l2
 
-    def _check_batch_norm_rows(self, rows_or_weights):
+    def _check_batch_norm_rows(self, rows):
         """Refuse batch norm over fewer than two samples with a positive weight."""
-        rows = rows_or_weights
-        if not np.isscalar(rows):
-            rows = np.count_nonzero(rows)
         if self.batch_norm and rows < 2:
             raise ValueError(
                 "batch_norm=True needs at least 2 samples with a positive weight: "
