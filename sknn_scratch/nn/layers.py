@@ -45,12 +45,16 @@ class Block:
     start : float or None, default=0.0
         Its initial value; ``None`` if the layer draws it in
         :meth:`Layer.initialize`.
+    lr_factor : float, default=1.0
+        A multiplier of the learning rate for this block, for optimizers that
+        take one per entry (the tabular recipe's); the drop-ins ignore it.
     """
 
     attribute: str
     shape: tuple
     decay: bool = False
     start: float | None = 0.0
+    lr_factor: float = 1.0
 
     @property
     def size(self) -> int:
