@@ -35,21 +35,41 @@ TWO_PI = 2.0 * np.pi
 def selu(Z):
     r"""SELU (Klambauer et al., 2017): :math:`\lambda z` for :math:`z > 0`,
     :math:`\lambda \alpha (e^z - 1)` otherwise; returns ``(f(Z), f'(Z))``."""
-    negative = _SELU_SCALE * _SELU_ALPHA * np.exp(np.minimum(Z, 0.0))
-    positive = Z > 0
-    F = np.where(positive, _SELU_SCALE * Z, negative - _SELU_SCALE * _SELU_ALPHA)
-    return F, np.where(positive, _SELU_SCALE, negative)
+    # masks cost more than arithmetic: max(z, 0) and e^min(z, 0) - 1 are each
+    # 0 on the other side
+    scaled_alpha = _SELU_SCALE * _SELU_ALPHA
+    exp_negative = np.minimum(Z, 0.0)
+    np.exp(exp_negative, out=exp_negative)
+    F = np.maximum(Z, 0.0)
+    F *= _SELU_SCALE
+    F += scaled_alpha * exp_negative
+    F -= scaled_alpha
+    derivative = np.multiply(Z > 0.0, _SELU_SCALE - scaled_alpha, dtype=Z.dtype)
+    exp_negative *= scaled_alpha
+    derivative += exp_negative
+    return F, derivative
 
 
 def mish(Z):
     r"""Mish (Misra, 2019): :math:`z \tanh(\operatorname{softplus}(z))`;
-    returns ``(f(Z), f'(Z))`` with
-    :math:`f' = t + z (1 - t^2) \sigma(z)`, where
-    :math:`t = \tanh(\operatorname{softplus}(z))`."""
-    t = np.tanh(np.logaddexp(0.0, Z))
-    sigma = 0.5 * (1.0 + np.tanh(0.5 * Z))
-    derivative = Z * (1.0 - t * t)
-    derivative *= sigma
+    returns ``(f(Z), f'(Z))``.
+
+    With :math:`u = e^z`, :math:`t = \tanh(\log(1 + u)) = \frac{u (u + 2)}{u
+    (u + 2) + 2}` and :math:`\sigma(z) = \frac{u}{1 + u}`, so one exponential
+    gives both :math:`f = z t` and :math:`f' = t + z (1 - t^2) \sigma(z)`.
+    Above :math:`z = 20`, :math:`t = 1` to double precision; clipping there
+    keeps :math:`u^2` finite.
+    """
+    u = np.minimum(Z, 20.0)
+    np.exp(u, out=u)
+    n = u + 2.0
+    n *= u  # u (u + 2)
+    t = n / (n + 2.0)
+    u /= 1.0 + u  # sigma(z)
+    derivative = t * t
+    np.subtract(1.0, derivative, out=derivative)
+    derivative *= Z
+    derivative *= u
     derivative += t
     return Z * t, derivative
 

@@ -255,6 +255,13 @@ def _robust_scale(x, w):
     return median, (1.0 / spread if spread > 0 else 0.0)
 
 
+def _standard_scale(x, w):
+    """The weighted mean and 1 / standard deviation (0 for a constant column)."""
+    mean = float(np.average(x, weights=w))
+    std = float(np.sqrt(np.average((x - mean) ** 2, weights=w)))
+    return mean, (1.0 / std if std > 0 else 0.0)
+
+
 def _mask_from_names(spec, names, n_features):
     if names is None:
         raise ValueError(
@@ -369,6 +376,10 @@ class TableEncoder:
     max_one_hot : int, default=9
         The most levels (the missing level included) a categorical column may
         have and still be one-hot encoded; columns with more are embedded.
+    scaling : {'robust', 'standard'}, default='robust'
+        ``'robust'``: centre on the median, divide by the interquartile range,
+        then smooth-clip. ``'standard'``: centre on the mean and divide by the
+        standard deviation, without clipping (for comparison).
 
     Attributes
     ----------
@@ -413,9 +424,12 @@ class TableEncoder:
     ([0.0, 0.0, 1.0, 0.0], (4, 0))
     """
 
-    def __init__(self, categorical_features="from_dtype", max_one_hot=9):
+    def __init__(
+        self, categorical_features="from_dtype", max_one_hot=9, scaling="robust"
+    ):
         self.categorical_features = categorical_features
         self.max_one_hot = max_one_hot
+        self.scaling = scaling
 
     def fit(self, X, sample_weight=None):
         """Learn the columns' kinds, scalings and levels from training data.
@@ -560,7 +574,7 @@ class TableEncoder:
                     f"{self._label(j)} has no value in the training data: it is "
                     "missing in every row with a positive weight."
                 )
-            stats.append(_robust_scale(X[counted[:, k], k], w[counted[:, k]]))
+            stats.append(self._scale(X[counted[:, k], k], w[counted[:, k]]))
         self.medians_ = np.array([m for m, _ in stats], dtype=np.float64)
         self.scales_ = np.array([s for _, s in stats], dtype=np.float64)
         missed = np.isnan(X) & (w > 0)[:, None]
@@ -610,7 +624,19 @@ class TableEncoder:
         # NaN (missing, or 0 * inf in a constant column) becomes the median.
         Z = np.clip(np.nan_to_num(Z, nan=0.0), -_BIG, _BIG)
         indicators = missing[:, self.missing_indicator_columns_]
-        return _smooth_clip(Z), indicators.astype(np.float64)
+        if self.scaling == "robust":
+            Z = _smooth_clip(Z)
+        return Z, indicators.astype(np.float64)
+
+    def _scale(self, x, w):
+        """The centre and scale of one column, by ``scaling``."""
+        if self.scaling == "robust":
+            return _robust_scale(x, w)
+        if self.scaling != "standard":
+            raise ValueError(
+                f"scaling must be 'robust' or 'standard', got {self.scaling!r}."
+            )
+        return _standard_scale(x, w)
 
     def _transform_categorical(self, table):
         """The ±1 and one-hot block, and the embedding codes."""

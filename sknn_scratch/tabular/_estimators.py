@@ -139,7 +139,9 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         return _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
 
     def _encoder(self):
-        return TableEncoder(self.categorical_features, self.max_one_hot)
+        return TableEncoder(
+            self.categorical_features, self.max_one_hot, self.preprocessing
+        )
 
     def _seed(self):
         rng = check_random_state(self.random_state)
