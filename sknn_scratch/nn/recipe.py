@@ -172,13 +172,15 @@ class Split:
     """Rows of one side of the split: ``X``, targets ``Y``, weights, row keys.
 
     ``keys`` holds one 32-bit key per member and row, ``(k, n)``, for the
-    keyed dropout masks; validation rows need none.
+    keyed dropout masks, and ``row_keys`` the rows' 64-bit content keys;
+    validation rows need neither.
     """
 
     X: np.ndarray
     Y: np.ndarray
     sample_weight: np.ndarray | None = None
     keys: np.ndarray | None = None
+    row_keys: np.ndarray | None = None
 
 
 @dataclass
@@ -311,24 +313,37 @@ def train(network, params, settings, train_split, validation, rng, observer=None
     return outcome
 
 
-def fit_temperature(network, params, validation):
-    r"""The temperature :math:`T` that minimizes the validation log-loss of
-    :math:`\frac1k \sum_m \operatorname{softmax}(z_m / T)`.
+def fit_temperature(network, params, validation, prior_scale=0.25):
+    r"""The temperature :math:`T` of the members' mean softmax
+    :math:`\frac1k \sum_m \operatorname{softmax}(z_m / T)`, fitted on the
+    validation rows.
 
     Temperature scaling (Guo et al., 2017) fixes over- or under-confidence
     left by label smoothing and by the epoch selection, without changing any
-    prediction's argmax. :math:`\log T` is searched in :math:`[-3, 3]`.
+    prediction's argmax. A small validation set that the model separates
+    would drive :math:`T \to 0` (certainty), so :math:`\log T` gets a normal
+    prior of scale ``prior_scale``: :math:`T` minimizes
+
+    .. math::
+
+        \bar\ell(T) + \frac{(\log T)^2}{2 \sigma^2 n_{\text{eff}}},
+
+    with the mean validation log-loss :math:`\bar\ell` and the effective
+    number of validation rows :math:`n_{\text{eff}} = (\sum w)^2 / \sum
+    w^2`; :math:`\log T` is searched in :math:`[-2, 2]`.
     """
     with quiet_numerics():
         Z = network.members(params, validation.X)
-    activation, loss = network.output_activation, network.loss
+    w = validation.sample_weight
+    n_eff = Z.shape[1] if w is None else float(w.sum() ** 2 / (w * w).sum())
+    strength = 1.0 / (2.0 * prior_scale**2 * n_eff)
 
     def objective(log_t):
         scaled = Z.reshape(-1, Z.shape[-1]) / np.exp(log_t)
-        P = activation.forward(scaled, scaled)
-        P = P.reshape(Z.shape).mean(axis=0)
-        return loss.value(validation.Y, P, validation.sample_weight)
+        P = network.output_activation.forward(scaled, scaled).reshape(Z.shape)
+        loss = network.loss.value(validation.Y, P.mean(axis=0), w)
+        return loss + strength * log_t**2
 
-    result = minimize_scalar(objective, bounds=(-3.0, 3.0), method="bounded",
+    result = minimize_scalar(objective, bounds=(-2.0, 2.0), method="bounded",
                              options={"xatol": 1e-4})  # fmt: skip
     return float(np.exp(result.x)) if result.fun < objective(0.0) else 1.0

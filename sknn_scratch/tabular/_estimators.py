@@ -15,7 +15,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    _num_samples,
+    check_is_fitted,
+    column_or_1d,
+)
 
 from .._callbacks import CallbackSupportMixin, FitReporter
 from ..nn.recipe import (
@@ -104,22 +109,14 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         return self
 
     def _fit_new_model(self, X, y, sample_weight):
-        encoder = self._encoder().fit(
-            X, sample_weight=self._raw_weights(X, sample_weight)
-        )
-        numeric, codes = encoder.transform(X)
-        inputs = np.hstack([numeric, codes.astype(np.float64)])
-        targets = self._encode_targets(y, inputs.shape[0], sample_weight)
-        weights = self._sample_weight(sample_weight, targets, inputs.shape[0])
-        keys = row_keys(numeric, codes, targets.key, seed=self._seed())
-        network = self._network(encoder, targets.n_outputs)
+        data = self._prepare(X, y, sample_weight)
+        network = self._network(data.encoder, data.targets.n_outputs)
         rng = check_random_state(self.random_state)
         params = network.init_params(rng)
-        train_rows, validation = self._split(keys, weights, targets, inputs)
-        train_split = self._train_split(inputs, targets, weights, keys, train_rows)
+        train_split, validation = self._split(data)
         if self.data_init:
-            data_init(network, params, _distinct_rows(train_split, keys[train_rows]))
-        live = _LiveModel(self, encoder, network, params, targets)
+            data_init(network, params, _distinct_rows(train_split))
+        live = _LiveModel(self, data.encoder, network, params, data.targets)
         self.__dict__["_live_model"] = live  # what callbacks see during the fit
         try:
             reporter = FitReporter(self, X, y, sample_weight, self.max_epochs, "epoch")
@@ -128,14 +125,26 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             reporter.end_fit()
         finally:
             del self.__dict__["_live_model"]
-        fitted = self._fitted(encoder, network, outcome, targets)
+        fitted = self._fitted(data.encoder, network, outcome, data.targets)
         fitted.update(self._calibrate(network, outcome.params, validation))
         return fitted
+
+    def _prepare(self, X, y, sample_weight):
+        """Encode the table and the targets; weigh and key the rows."""
+        encoder = self._encoder().fit(
+            X, sample_weight=self._raw_weights(X, sample_weight)
+        )
+        numeric, codes = encoder.transform(X)
+        inputs = np.hstack([numeric, codes.astype(np.float64)])
+        targets = self._encode_targets(y, inputs.shape[0], sample_weight)
+        weights = self._sample_weight(sample_weight, targets, inputs.shape[0])
+        keys = row_keys(numeric, codes, targets.key, seed=self._seed())
+        return _Data(encoder, inputs, targets, weights, keys)
 
     def _raw_weights(self, X, sample_weight):
         if sample_weight is None:
             return None
-        n = X.shape[0] if hasattr(X, "shape") else len(X)
+        n = _num_samples(X)
         return _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
 
     def _encoder(self):
@@ -155,30 +164,37 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         weights = weights * self._class_weights(targets)
         if not weights.sum() > 0:
             raise ValueError("sample_weight must have at least one positive value.")
-        return weights / weights.max()
+        # a power of two: exact, so the split sees the same weight ratios
+        return np.ldexp(weights, -np.frexp(weights.max())[1])
 
     def _class_weights(self, targets):
         return 1.0
 
-    def _split(self, keys, weights, targets, inputs):
-        """Return the training rows and the validation :class:`Split` (or None)."""
-        if self.validation_fraction is None:
-            return np.arange(inputs.shape[0]), None
-        held_out = content_split(
-            keys, weights, self.validation_fraction, targets.strata
-        )
-        if not held_out.any() or held_out.all() or not weights[held_out].sum() > 0:
-            return np.arange(inputs.shape[0]), None
+    def _split(self, data):
+        """Return the training and validation :class:`Split` (validation: None
+        without a validation fraction, or when a side would be empty)."""
+        everything = np.ones(data.inputs.shape[0], dtype=bool)
+        held_out = ~everything
+        if self.validation_fraction is not None:
+            held_out = content_split(data.keys, data.weights, self.validation_fraction,
+                                     data.targets.strata)  # fmt: skip
+        if held_out.all() or not data.weights[held_out].sum() > 0:
+            held_out = ~everything
         rows = np.flatnonzero(held_out)
-        validation = Split(inputs[rows], targets.hard[rows], weights[rows])
-        return np.flatnonzero(~held_out), validation
+        validation = Split(
+            data.inputs[rows], data.targets.hard[rows], data.weights[rows]
+        )
+        train_split = self._train_split(data, np.flatnonzero(~held_out))
+        return train_split, (validation if rows.size else None)
 
-    def _train_split(self, inputs, targets, weights, keys, rows):
+    def _train_split(self, data, rows):
+        """The training rows, with a 32-bit dropout key per member and row."""
         members = np.arange(1, self.n_ensemble + 1, dtype=np.uint64)[:, np.newaxis]
         with np.errstate(over="ignore"):
-            mixed = (keys[rows][np.newaxis] ^ (members * _GOLDEN)) * _MIX
+            mixed = (data.keys[rows][np.newaxis] ^ (members * _GOLDEN)) * _MIX
         member_keys = (mixed >> np.uint64(32)).astype(np.uint32)
-        return Split(inputs[rows], targets.train[rows], weights[rows], member_keys)
+        return Split(data.inputs[rows], data.targets.train[rows], data.weights[rows],
+                     member_keys, data.keys[rows])  # fmt: skip
 
     def _settings(self):
         return Settings(
@@ -329,6 +345,14 @@ class _LiveModel:
         return fitted
 
 
+class _Data:
+    """The encoded training data."""
+
+    def __init__(self, encoder, inputs, targets, weights, keys):
+        self.encoder, self.inputs, self.targets = encoder, inputs, targets
+        self.weights, self.keys = weights, keys
+
+
 class _Targets:
     """Encoded targets: what training, the split, the keys and ``fit`` need."""
 
@@ -338,10 +362,10 @@ class _Targets:
         self.n_outputs = train.shape[1]
 
 
-def _distinct_rows(split, keys):
+def _distinct_rows(split):
     """The training rows with positive weight, one per distinct key, in key order."""
     positive = split.sample_weight > 0
-    _, first = np.unique(keys[positive], return_index=True)
+    _, first = np.unique(split.row_keys[positive], return_index=True)
     return split.X[np.flatnonzero(positive)[first]]
 
 
@@ -568,7 +592,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         y : ndarray of shape (n_samples,)
             The predicted labels.
         """
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -670,7 +695,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         self.verbose = verbose
 
     def _encode_targets(self, y, n, sample_weight):
-        y = np.asarray(y)
+        y = np.asarray(_check_y_given(y))
         if y.ndim not in (1, 2) or y.shape[0] != n:
             raise ValueError(
                 f"y must have shape ({n},) or ({n}, n_outputs), got {y.shape}."
@@ -726,11 +751,15 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
 
 
 def _column_or_1d(y, n):
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"y must be 1-D for a classifier, got shape {y.shape}.")
+    y = column_or_1d(_check_y_given(y), warn=True)
     if y.shape[0] != n:
         raise ValueError(f"X has {n} rows but y has {y.shape[0]}.")
+    return y
+
+
+def _check_y_given(y):
+    if y is None:
+        raise ValueError(
+            "This estimator requires y to be passed, but the target y is None."
+        )
     return y
