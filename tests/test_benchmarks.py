@@ -115,3 +115,35 @@ def test_numpy_floor_script_reports_the_goals():
     assert printed.count("6x sklearn needs") == 1
     assert printed.count("65% of gemm+dX0 needs") == 2
     assert printed.count("85% of gemm+dX0 needs") == 2
+
+
+TABULAR_QUICK = {"breast_cancer": "binary", "wine": "multiclass"}
+TABULAR_QUICK_REGRESSION = ["synth_regression"]
+
+
+def test_tabular_benchmark_quick_writes_its_reports(tmp_path):
+    # --quick uses sklearn's bundled data and a synthetic table only, so it
+    # needs neither statsmodels nor pytabkit (absent contenders are skipped).
+    printed = finish(start("tabular.py", "--quick", "--out", str(tmp_path)))
+    markdown = (tmp_path / "tabular.md").read_text(encoding="utf-8")
+    assert markdown in printed
+    report = json.loads((tmp_path / "tabular.json").read_text(encoding="utf-8"))
+    assert report["config"]["folds"] == 2
+    assert {"scratch", "hgb"} <= set(report["contenders"])
+    assert list(report["datasets"]) == [*TABULAR_QUICK, *TABULAR_QUICK_REGRESSION]
+    for name, cells in report["cells"].items():
+        for contender, cell in cells.items():
+            assert "error" not in cell, (name, contender, cell.get("error"))
+            assert len(cell["folds"]) == 2, (name, contender)
+    for title in ("## Accuracy", "## Log-loss", "## R²", "## RMSE", "## Summary"):
+        assert title in markdown, title
+    for name in report["datasets"]:
+        assert f"| {name} |" in markdown, name
+    for label in ("ScratchMLP+1hot", "HistGB"):
+        assert f"| {label} |" in markdown, label
+    if "tabular" in report["contenders"]:
+        ablation = finish(
+            start("tabular.py", "--quick", "--ablation", "--out", str(tmp_path))
+        )
+        assert "| defaults |" in ablation
+        assert (tmp_path / "tabular_ablation.json").exists()
