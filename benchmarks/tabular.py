@@ -524,8 +524,11 @@ def metric_table(cells, infos, columns, metric, tasks, spec):
 
 
 def ranks(values):
-    """Ranks of `values` (1 = best = smallest), ties averaged."""
-    order = pd.Series(values).rank(method="average")
+    """Ranks of `values` (1 = best = smallest), ties averaged.
+
+    Means over the same folds that differ only by rounding are ties.
+    """
+    order = pd.Series(np.round(values, 10)).rank(method="average")
     return order.to_numpy()
 
 
@@ -988,14 +991,26 @@ def main_benchmark(args, config, data, infos):
     run_benchmark(data, running, config, cells)
     for name in infos:
         cells.setdefault(name, {})
-    skipped = sorted(set(CONTENDERS) - set(running) - set(reused))
-    notes = [
-        f"Contenders not selected or not importable: {', '.join(skipped) or 'none'}.",
-        "",
-    ]
-    report = build_report(cells, infos, running + reused, config, machine, notes)
+    report = build_report(
+        cells, infos, running + reused, config, machine, run_notes(running, reused)
+    )
     write_report(report, report_markdown(report), args.out, "tabular")
     return report
+
+
+def run_notes(running, reused):
+    """What was not run, and which columns come from earlier reports."""
+    skipped = sorted(set(CONTENDERS) - set(running) - set(reused))
+    notes = [
+        f"Contenders not selected or not importable: {', '.join(skipped) or 'none'}."
+    ]
+    if reused:
+        names = ", ".join(CONTENDERS[c][0] for c in ordered(reused))
+        notes.append(
+            f"Cells of {names} come from earlier runs (`--reuse`); their load"
+            " average and date are not the ones above."
+        )
+    return [*notes, ""]
 
 
 def main_ablation(args, config, data, infos):
