@@ -1,8 +1,10 @@
 r"""Export fitted sknn_scratch models to ONNX.
 
 Importing this module registers converters for
-:class:`~sknn_scratch.ScratchMLPClassifier` and
-:class:`~sknn_scratch.ScratchMLPRegressor` with
+:class:`~sknn_scratch.ScratchMLPClassifier`,
+:class:`~sknn_scratch.ScratchMLPRegressor`,
+:class:`~sknn_scratch.TabularMLPClassifier` and
+:class:`~sknn_scratch.TabularMLPRegressor` with
 `skl2onnx <https://onnx.ai/sklearn-onnx/>`_, so that ``skl2onnx.to_onnx`` and
 ``skl2onnx.convert_sklearn`` accept them, alone or as a step of a
 :class:`~sklearn.pipeline.Pipeline`. :func:`to_onnx` is a thin wrapper that
@@ -57,6 +59,40 @@ The labels have the dtype of ``classes_``, which is the dtype of ``predict``:
 
 Regressors have one output, ``variable``, of shape ``(n_samples, n_outputs)``:
 ``(n_samples, 1)`` for a single output, as for every skl2onnx regressor.
+
+The tabular estimators export when they were fitted on numeric columns only
+(no categorical columns in ``encoder_``); the graph takes the raw table, with
+NaN for missing values, and has the same outputs as the drop-ins'. It is:
+
+- the encoder, computed in float64 whatever the graph's dtype, as
+  :class:`~sknn_scratch.tabular._encoder.TableEncoder` does:
+  :math:`z = (x - \operatorname{median}) s`, NaN to 0 (``IsNaN`` and
+  ``Where``), clipped to :math:`\pm 10^{150}` and, for
+  ``preprocessing="robust"``, smooth-clipped to :math:`z / \sqrt{1 + (z/3)^2}`;
+  the missing indicators are ``IsNaN`` of the columns that had missing values
+  in training;
+- the periodic embeddings :math:`\cos(2\pi w x + \phi)` with each feature's
+  linear map as one batched ``MatMul``, concatenated after :math:`x` and
+  before the indicators; the front scale is a ``Mul``;
+- the packed ensemble with the members on a leading axis: the adapter's
+  ``Mul`` makes ``(k, n, width)``, each hidden layer is a broadcasting
+  ``MatMul`` and ``Add`` (the NTK factor folded into the weights), and the
+  head a batched ``MatMul``; dropout is left out;
+- SELU as the ``Selu`` operator and Mish as ``Mish`` (from opset 18) in
+  float32 graphs, and from elementary operators otherwise (onnxruntime has
+  no float64 kernels for them), Mish as
+  :math:`z \frac{u(u+2)}{u(u+2)+2}` with :math:`u = e^{\min(z, 20)}`;
+  a parametric activation is :math:`z + \alpha (f(z) - z)`;
+- for the classifier, the members' logits divided by ``temperature_``, a
+  softmax and the mean over the members (``ReduceMean``); for the regressor,
+  the members' mean times ``target_scale_`` plus ``target_mean_``, clipped to
+  ``[target_min_, target_max_]`` when ``scale_target``.
+
+A tabular model fitted with categorical columns raises
+``NotImplementedError``: its encoder maps string or category levels, which
+would need one string input and a ``LabelEncoder`` per column. Encode such
+columns as numbers first (for example with sklearn's ``OneHotEncoder`` in a
+pipeline) and fit with ``categorical_features=None``.
 
 Examples
 --------
@@ -117,6 +153,8 @@ from sklearn.utils.validation import check_is_fitted
 from ._estimators import ScratchMLPClassifier, ScratchMLPRegressor
 from .nn.layers import ActivationLayer, BatchNorm, Dense, Layer
 from .nn.network import Network
+from .tabular import TabularMLPClassifier, TabularMLPRegressor
+from .tabular import _onnx as tabular_graph
 
 __all__ = ["to_onnx"]
 
@@ -151,8 +189,11 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
     ----------
     model : estimator or Pipeline
         A fitted :class:`~sknn_scratch.ScratchMLPClassifier`,
-        :class:`~sknn_scratch.ScratchMLPRegressor`, or any pipeline or
-        meta-estimator that skl2onnx can convert around one.
+        :class:`~sknn_scratch.ScratchMLPRegressor`,
+        :class:`~sknn_scratch.TabularMLPClassifier` or
+        :class:`~sknn_scratch.TabularMLPRegressor` (fitted on numeric columns
+        only), or any pipeline or meta-estimator that skl2onnx can convert
+        around one.
     X_sample : array-like or DataFrame of shape (n_samples, n_features)
         A few rows of input, used only for the input's type and width. Arrays
         are cast to float32, so the model has one float32 input named ``X``
@@ -177,6 +218,9 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
         If ``model`` is not fitted.
     ValueError
         If ``X_sample`` is not 2-D or does not have the model's columns.
+    NotImplementedError
+        If ``model`` (or a step of the pipeline) is a tabular estimator fitted
+        with categorical columns.
 
     Examples
     --------
@@ -190,10 +234,34 @@ def to_onnx(model, X_sample, **kwargs) -> onnx.ModelProto:
     ['variable']
     """
     check_is_fitted(model)
+    for step in model.steps if isinstance(model, Pipeline) else [("", model)]:
+        if isinstance(step[1], _TABULAR):
+            _refuse_categoricals(step[1])
     if not hasattr(X_sample, "columns"):
         X_sample = np.asarray(X_sample, dtype=np.float32)
     _check_sample(model, X_sample)
     return _skl2onnx_to_onnx(model, X_sample, **kwargs)
+
+
+_TABULAR = (TabularMLPClassifier, TabularMLPRegressor)
+
+
+def _refuse_categoricals(model):
+    """Raise NotImplementedError for a tabular model with categorical columns."""
+    check_is_fitted(model)
+    names = tabular_graph.categorical_names(model)
+    if names:
+        raise NotImplementedError(
+            f"Cannot export {type(model).__name__} to ONNX: it was fitted with "
+            f"the categorical columns {names}. Its encoder reads their values "
+            "(strings or categories) and maps each level to one-hot, ±1 or "
+            "embedding codes, which the export does not implement (ONNX would "
+            "need one string input per column and a LabelEncoder for each). "
+            "Only models fitted on numeric columns export: encode the "
+            "categorical columns as numbers first (for example with sklearn's "
+            "OneHotEncoder or OrdinalEncoder in a Pipeline, which skl2onnx "
+            "converts) and fit with categorical_features=None."
+        )
 
 
 def _check_sample(model, X_sample):
@@ -410,7 +478,9 @@ def _graph_and_input(scope, operator, container):
 
 
 def _is_multilabel(model):
-    return model.out_activation_ == "logistic" and model.n_outputs_ > 1
+    # the tabular classifier has no out_activation_: it is never multilabel
+    logistic = getattr(model, "out_activation_", None) == "logistic"
+    return logistic and model.n_outputs_ > 1
 
 
 def _n_proba_columns(model):
@@ -475,6 +545,9 @@ def _parse_classifier(scope, model, inputs, custom_parsers=None):
     return operator.outputs
 
 
+_CLASSIFIERS = (ScratchMLPClassifier, TabularMLPClassifier)
+
+
 def _wrap_pipeline_parser(parse_pipeline):
     """Make pipelines ask our classifier steps for no ZipMap by default.
 
@@ -490,7 +563,7 @@ def _wrap_pipeline_parser(parse_pipeline):
             named = scope.options is not None and (
                 id(step) in scope.options or type(step) in scope.options
             )
-            if isinstance(step, ScratchMLPClassifier) and not named:
+            if isinstance(step, _CLASSIFIERS) and not named:
                 scope.add_options(id(step), scope.get_options(model, {"zipmap": False}))
         return parse_pipeline(scope, model, inputs, custom_parsers=custom_parsers)
 
@@ -531,7 +604,12 @@ def _convert_classifier(scope, operator, container):
             return
         g.node("Concat", [g.node("Sub", [g.const(1.0), P]), P], proba, axis=1)
         index = g.node("Reshape", [index, g.const([-1], dtype=np.int64)])
-    classes = _labels(container, model)[0]
+    _gather_labels(g, model, index, label)
+
+
+def _gather_labels(g, model, index, label):
+    """Write the labels of the class indices ``index`` to ``label``."""
+    classes = _labels(g.container, model)[0]
     if len(classes) == 1:
         # predict gives the one class whichever side of 0.5 the output is.
         classes = np.repeat(classes, 2)
@@ -561,18 +639,76 @@ def _convert_regressor(scope, operator, container):
     )
 
 
+# ---------------------------------------------------- tabular converters
+
+
+def _tabular_classifier_shapes(operator):
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=2
+    )
+    model = operator.raw_operator
+    _refuse_categoricals(model)
+    n_samples = operator.inputs[0].get_first_dimension()
+    label_type = _labels(operator.scope_inst, model)[1]
+    operator.outputs[0].type = label_type([n_samples])
+    proba_type = _TENSOR_TYPE[_input_dtype(operator)]
+    operator.outputs[1].type = proba_type([n_samples, len(model.classes_)])
+
+
+def _convert_tabular_classifier(scope, operator, container):
+    model = operator.raw_operator
+    g, X = _graph_and_input(scope, operator, container)
+    P = tabular_graph.probabilities(g, model, X)
+    label, proba = (v.full_name for v in operator.outputs)
+    g.node("Identity", [P], proba)
+    _gather_labels(g, model, g.node("ArgMax", [P], axis=1, keepdims=0), label)
+
+
+def _tabular_regressor_shapes(operator):
+    check_input_and_output_numbers(
+        operator, input_count_range=[1, None], output_count_range=1
+    )
+    model = operator.raw_operator
+    _refuse_categoricals(model)
+    n_samples = operator.inputs[0].get_first_dimension()
+    out_type = _TENSOR_TYPE[_input_dtype(operator)]
+    operator.outputs[0].type = out_type([n_samples, len(model.target_mean_)])
+
+
+def _convert_tabular_regressor(scope, operator, container):
+    g, X = _graph_and_input(scope, operator, container)
+    Y = tabular_graph.regression(g, operator.raw_operator, X)
+    g.node("Identity", [Y], operator.outputs[0].full_name)
+
+
+_CLASSIFIER_OPTIONS = {"zipmap": [False, True, "columns"], "nocl": [False, True]}
+
 update_registered_converter(
     ScratchMLPClassifier,
     "SknnScratchMLPClassifier",
     _classifier_shapes,
     _convert_classifier,
     parser=_parse_classifier,
-    options={"zipmap": [False, True, "columns"], "nocl": [False, True]},
+    options=_CLASSIFIER_OPTIONS,
 )
 update_registered_converter(
     ScratchMLPRegressor,
     "SknnScratchMLPRegressor",
     _regressor_shapes,
     _convert_regressor,
+)
+update_registered_converter(
+    TabularMLPClassifier,
+    "SknnScratchTabularMLPClassifier",
+    _tabular_classifier_shapes,
+    _convert_tabular_classifier,
+    parser=_parse_classifier,
+    options=_CLASSIFIER_OPTIONS,
+)
+update_registered_converter(
+    TabularMLPRegressor,
+    "SknnScratchTabularMLPRegressor",
+    _tabular_regressor_shapes,
+    _convert_tabular_regressor,
 )
 update_registered_parser(Pipeline, _wrap_pipeline_parser(sklearn_parsers_map[Pipeline]))

@@ -8,12 +8,12 @@ The tabular estimators' network is, input first:
    categorical column looks up a learned vector.
 2. :class:`Scale`: a learnable per-feature scale (RealMLP's front scaling
    layer), trained with a larger learning rate, a soft feature selection.
-3. :class:`EnsembleAdapter`: copies the row for each of the k members of a
-   packed ensemble and multiplies member m's copy by its own vector
-   :math:`r_m` (TabM-mini). The layers after it see ``k * n`` rows.
-4. Hidden blocks of :class:`NTKDense`, :class:`ParametricActivation` and
-   :class:`KeyedDropout`, shared by the members.
-5. :class:`EnsembleHead`: one output layer per member, a batched matrix
+3. Hidden blocks of :class:`NTKDense`, :class:`ParametricActivation` and
+   :class:`KeyedDropout`, shared by the k members of a packed ensemble. Right
+   after the first product, an :class:`EnsembleAdapter` copies each row for
+   the k members and multiplies member m's copy by its own vector
+   :math:`s_m`; the layers after it see ``k * n`` rows.
+4. :class:`EnsembleHead`: one output layer per member, a batched matrix
    product over ``(k, n, width)``.
 
 :class:`PackedNetwork` trains on the mean of the members' losses and
@@ -334,13 +334,17 @@ class Scale(Layer):
 class EnsembleAdapter(Layer):
     r"""Copies each row for k members, member m's copy scaled by :math:`r_m`.
 
-    The input adapter of TabM-mini (Gorishniy et al., 2025): the members share
-    every later weight but see differently scaled inputs,
-    :math:`x^{(m)} = x \odot r_m`. The :math:`r_m` start as random signs, so
-    the members differ from the first step. The output stacks the members'
-    rows, member by member: ``k * n`` rows. Backward:
-    :math:`\partial J/\partial r_m = \sum_i x_i \odot \delta^{(m)}_i` and
-    :math:`\partial J/\partial x = \sum_m r_m \odot \delta^{(m)}`.
+    The per-member part of a packed ensemble (TabM-mini, Gorishniy et al.,
+    2025; BatchEnsemble, Wen et al., 2020): the members share every weight
+    matrix but see differently scaled rows, :math:`a^{(m)} = a \odot r_m`.
+    TabM-mini scales the network's input; the tabular network scales the
+    first layer's output instead, :math:`(x W + b) \odot r_m`, so that the
+    members share the first product, the widest one after the embeddings,
+    and only the later layers see ``k * n`` rows. The :math:`r_m` start as
+    random signs, so the members differ from the first step. The output
+    stacks the members' rows, member by member. Backward:
+    :math:`\partial J/\partial r_m = \sum_i a_i \odot \delta^{(m)}_i` and
+    :math:`\partial J/\partial a = \sum_m r_m \odot \delta^{(m)}`.
 
     Parameters
     ----------

@@ -209,7 +209,8 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
     # ---------------------------------------------------------- the network
 
     def _network(self, encoder, n_outputs):
-        """The layers, input first: embedding, scale, adapter, hidden, head."""
+        """The layers, input first: embedding, scale, hidden (the first one
+        followed by the members' adapter), head."""
         embedding = TabularEmbedding(
             encoder.n_continuous_, encoder.n_numeric_out_ - encoder.n_continuous_,
             encoder.embedding_cardinalities_,
@@ -217,13 +218,12 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             embedding_size=self.embedding_size,
         )  # fmt: skip
         width, k = embedding.n_out, self.n_ensemble
-        layers = [embedding]
-        if self.front_scale:
-            layers.append(Scale(width))
-        if k > 1:
+        layers = [embedding] + ([Scale(width)] if self.front_scale else [])
+        sizes = self._hidden_sizes()
+        if k > 1 and not sizes:
             layers.append(EnsembleAdapter(k, width))
-        layers += self._hidden_layers(width)
-        n_in = self._hidden_sizes()[-1] if self._hidden_sizes() else width
+        layers += self._hidden_layers(width, sizes)
+        n_in = sizes[-1] if sizes else width
         layers.append(EnsembleHead(k, n_in, n_outputs, self.parametrization == "ntk"))
         return PackedNetwork(layers, k, self._loss_name)
 
@@ -236,16 +236,19 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
             )
         return [int(s) for s in sizes]
 
-    def _hidden_layers(self, width):
+    def _hidden_layers(self, width, sizes):
         layers, ntk = [], self.parametrization == "ntk"
         activation = (
             self._default_activation if self.activation == "auto" else self.activation
         )
-        for size in self._hidden_sizes():
-            layers += [
-                NTKDense(width, size, ntk),
-                ParametricActivation(activation, size, self.parametric_activation),
-            ]
+        for i, size in enumerate(sizes):
+            layers.append(NTKDense(width, size, ntk))
+            if i == 0 and self.n_ensemble > 1:
+                # after the first product, which the members then share
+                layers.append(EnsembleAdapter(self.n_ensemble, size))
+            layers.append(
+                ParametricActivation(activation, size, self.parametric_activation)
+            )
             if self.dropout > 0:
                 layers.append(KeyedDropout(self.dropout, size))
             width = size

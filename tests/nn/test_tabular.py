@@ -35,11 +35,10 @@ N_ROWS, CARDINALITIES = 9, (4, 6)
 def _layers(k, ntk=True, parametric=True, n_frequencies=5, function="selu"):
     embedding = TabularEmbedding(3, 2, CARDINALITIES, n_frequencies, 2, 3)
     width = embedding.n_out
-    layers = [embedding, Scale(width)]
-    if k > 1:
-        layers.append(EnsembleAdapter(k, width))
+    layers = [embedding, Scale(width), NTKDense(width, 7, ntk)]
+    if k > 1:  # after the first product, as the estimators place it
+        layers.append(EnsembleAdapter(k, 7))
     return layers + [
-        NTKDense(width, 7, ntk),
         ParametricActivation(function, 7, parametric),
         KeyedDropout(0.3, 7),
         NTKDense(7, 5, ntk),
@@ -115,6 +114,20 @@ def test_packed_loss_is_the_mean_of_the_members_losses():
     probabilities = net.members(params, X, logits=False)
     assert_allclose(net.predict(params, X), probabilities.mean(axis=0), rtol=1e-12)
     assert_allclose(probabilities[1], members[1], rtol=1e-12)
+
+
+def test_an_adapter_at_the_input_has_the_right_gradient_too():
+    rng = np.random.RandomState(5)
+    layers = [Scale(4), EnsembleAdapter(3, 4), NTKDense(4, 6), EnsembleHead(3, 6, 2)]
+    net = PackedNetwork(layers, 3, "log_loss")
+    params = net.init_params(rng) + 0.1 * rng.standard_normal(net.n_params)
+    X, Y = rng.standard_normal((5, 4)), np.eye(2)[rng.randint(0, 2, 5)]
+    _, grad = net.outputs_and_grad(params, X, Y)
+
+    def objective(p):
+        return net.member_loss(Y, net.forward(p, X), None)
+
+    assert_allclose(grad, _central_differences(objective, params), rtol=1e-6)
 
 
 def test_one_member_without_adapter_is_a_plain_network():
@@ -248,7 +261,8 @@ def _penalized_temperature_objective(net, params, split, log_t, prior_scale):
 def test_fit_temperature_minimizes_the_penalized_validation_loss():
     rng = np.random.RandomState(3)
     net = PackedNetwork(_layers(2), 2, "log_loss")
-    params = net.init_params(rng) * 3.0  # over-confident logits
+    params = net.init_params(rng)
+    net.unpack(params)["head_coefs_"][0][...] *= 20.0  # over-confident logits
     X = _inputs(rng, n=200)
     split = Split(X, np.eye(3, dtype=bool)[rng.randint(0, 3, 200)])
     T = fit_temperature(net, params, split, prior_scale=0.25)
