@@ -74,10 +74,11 @@ NaN for missing values, and has the same outputs as the drop-ins'. It is:
 - the periodic embeddings :math:`\cos(2\pi w x + \phi)` with each feature's
   linear map as one batched ``MatMul``, concatenated after :math:`x` and
   before the indicators; the front scale is a ``Mul``;
-- the packed ensemble with the members on a leading axis: the adapter's
-  ``Mul`` makes ``(k, n, width)``, each hidden layer is a broadcasting
-  ``MatMul`` and ``Add`` (the NTK factor folded into the weights), and the
-  head a batched ``MatMul``; dropout is left out;
+- the packed ensemble with the members on a leading axis: the members'
+  adapter is a broadcasting ``Mul`` by ``(k, 1, width)`` that makes
+  ``(k, n, width)``, each hidden layer is a broadcasting ``MatMul`` and
+  ``Add`` (the NTK factor folded into the weights), and the head a batched
+  ``MatMul``; dropout is left out;
 - SELU as the ``Selu`` operator and Mish as ``Mish`` (from opset 18) in
   float32 graphs, and from elementary operators otherwise (onnxruntime has
   no float64 kernels for them), Mish as
