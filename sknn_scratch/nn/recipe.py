@@ -107,10 +107,15 @@ def lr_factors(network, dtype=np.float64):
     return factors
 
 
+KINK_MARGIN = 1e-3
+"""How far past its kink :func:`data_init` puts each unit's chosen row."""
+
+
 def data_init(network, params, X):
     r"""Set each hidden :class:`~sknn_scratch.nn.tabular.NTKDense` layer's bias
     so that unit :math:`j` is at its activation's kink at one data row:
-    :math:`b_j = -(c\, x_{r_j}^\top W)_j`.
+    :math:`b_j = \epsilon - (c\, x_{r_j}^\top W)_j` with
+    :math:`\epsilon` = :data:`KINK_MARGIN`.
 
     Every unit then starts with data on both sides of its kink, so none starts
     dead or purely linear on the data. ``X`` holds the rows, in the order
@@ -123,7 +128,9 @@ def data_init(network, params, X):
             b[...] = 0.0
             Z = layer.infer(params, A, None)
             units = np.arange(layer.n_out)
-            b[...] = -Z[units % Z.shape[0], units]
+            # a hair to the positive side: a row exactly at a kink (SELU's
+            # derivative jumps there) would train by the sign of a rounding
+            b[...] = KINK_MARGIN - Z[units % Z.shape[0], units]
             Z += b
             A = Z
         else:
@@ -313,7 +320,7 @@ def train(network, params, settings, train_split, validation, rng, observer=None
     return outcome
 
 
-def fit_temperature(network, params, validation, prior_scale=0.25):
+def fit_temperature(network, params, validation, n_rows=None, prior_scale=0.25):
     r"""The temperature :math:`T` of the members' mean softmax
     :math:`\frac1k \sum_m \operatorname{softmax}(z_m / T)`, fitted on the
     validation rows.
@@ -328,14 +335,16 @@ def fit_temperature(network, params, validation, prior_scale=0.25):
 
         \bar\ell(T) + \frac{(\log T)^2}{2 \sigma^2 n_{\text{eff}}},
 
-    with the mean validation log-loss :math:`\bar\ell` and the effective
-    number of validation rows :math:`n_{\text{eff}} = (\sum w)^2 / \sum
-    w^2`; :math:`\log T` is searched in :math:`[-2, 2]`.
+    with the mean validation log-loss :math:`\bar\ell` and the number of
+    validation rows :math:`n_{\text{eff}}`: ``n_rows`` if given (the
+    estimators count distinct rows, so that a weight of 2 and a repeated row
+    give the same prior), else :math:`(\sum w)^2 / \sum w^2`.
+    :math:`\log T` is searched in :math:`[-2, 2]`.
     """
     with quiet_numerics():
         Z = network.members(params, validation.X)
     w = validation.sample_weight
-    n_eff = Z.shape[1] if w is None else float(w.sum() ** 2 / (w * w).sum())
+    n_eff = n_rows or (Z.shape[1] if w is None else float(w.sum() ** 2 / (w * w).sum()))
     strength = 1.0 / (2.0 * prior_scale**2 * n_eff)
 
     def objective(log_t):

@@ -13,16 +13,15 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import (
-    _check_sample_weight,
     _num_samples,
     check_is_fitted,
     column_or_1d,
 )
 
 from .._callbacks import CallbackSupportMixin, FitReporter
+from .._inputs import check_class_weight_values, validate_sample_weight
 from ..nn.recipe import (
     LR_SCHEDULES,
     Outcome,
@@ -131,21 +130,21 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
 
     def _prepare(self, X, y, sample_weight):
         """Encode the table and the targets; weigh and key the rows."""
-        encoder = self._encoder().fit(
-            X, sample_weight=self._raw_weights(X, sample_weight)
-        )
+        n = _num_samples(X)
+        if n == 0:
+            raise ValueError(
+                f"Found array with 0 sample(s) while a minimum of 1 is required "
+                f"by {type(self).__name__}."
+            )
+        sample_weight = validate_sample_weight(sample_weight, n)
+        targets = self._encode_targets(y, n, sample_weight)
+        weights = self._training_weights(sample_weight, targets, n)
+        # the class weights too: every statistic sees the weights training does
+        encoder = self._encoder().fit(X, sample_weight=weights)
         numeric, codes = encoder.transform(X)
         inputs = np.hstack([numeric, codes.astype(np.float64)])
-        targets = self._encode_targets(y, inputs.shape[0], sample_weight)
-        weights = self._sample_weight(sample_weight, targets, inputs.shape[0])
         keys = row_keys(numeric, codes, targets.key, seed=self._seed())
         return _Data(encoder, inputs, targets, weights, keys)
-
-    def _raw_weights(self, X, sample_weight):
-        if sample_weight is None:
-            return None
-        n = _num_samples(X)
-        return _check_sample_weight(sample_weight, np.empty((n, 0)), dtype=np.float64)
 
     def _encoder(self):
         return TableEncoder(
@@ -157,17 +156,15 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         # a copy of the state: the keys must not move the training draws
         return int(np.random.RandomState(rng.get_state()[1][:1]).randint(2**31))
 
-    def _sample_weight(self, sample_weight, targets, n):
-        weights = np.ones(n) if sample_weight is None else _check_sample_weight(
-            sample_weight, np.empty((n, 0)), dtype=np.float64, ensure_non_negative=True
-        )  # fmt: skip
-        weights = weights * self._class_weights(targets)
+    def _training_weights(self, sample_weight, targets, n):
+        weights = np.ones(n) if sample_weight is None else sample_weight
+        weights = weights * self._class_weights(targets, weights)
         if not weights.sum() > 0:
             raise ValueError("sample_weight must have at least one positive value.")
         # a power of two: exact, so the split sees the same weight ratios
         return np.ldexp(weights, -np.frexp(weights.max())[1])
 
-    def _class_weights(self, targets):
+    def _class_weights(self, targets, weights):
         return 1.0
 
     def _split(self, data):
@@ -181,9 +178,8 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         if held_out.all() or not data.weights[held_out].sum() > 0:
             held_out = ~everything
         rows = np.flatnonzero(held_out)
-        validation = Split(
-            data.inputs[rows], data.targets.hard[rows], data.weights[rows]
-        )
+        validation = Split(data.inputs[rows], data.targets.hard[rows],
+                           data.weights[rows], row_keys=data.keys[rows])  # fmt: skip
         train_split = self._train_split(data, np.flatnonzero(~held_out))
         return train_split, (validation if rows.size else None)
 
@@ -547,15 +543,30 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         return _Targets(soft, hard, index.astype(np.float64), index,
                         {"classes_": classes})  # fmt: skip
 
-    def _class_weights(self, targets):
+    def _class_weights(self, targets, weights):
+        r"""Each row's class weight: ``class_weight[label]`` (1 if absent), or
+        for ``"balanced"`` :math:`W / (K W_c)`, with the weight sums :math:`W`
+        of all rows and :math:`W_c` of class :math:`c`'s, so that a sample
+        weight of 2 counts as a repeated row here too."""
         if self.class_weight is None:
             return 1.0
-        return compute_sample_weight(self.class_weight, targets.strata)
+        classes, index = targets.fitted["classes_"], targets.strata
+        if self.class_weight == "balanced":
+            totals = np.bincount(index, weights=weights, minlength=len(classes))
+            share = len(classes) * totals / weights.sum()
+            inverse = np.divide(1.0, share, out=np.zeros_like(share), where=share > 0)
+            return inverse[index]
+        check_class_weight_values(self.class_weight)
+        weight_of = self.class_weight.get
+        return np.array([float(weight_of(c, 1.0)) for c in classes])[index]
 
     def _calibrate(self, network, params, validation):
         if not self.temperature_scaling or validation is None:
             return {"temperature_": 1.0}
-        return {"temperature_": fit_temperature(network, params, validation)}
+        positive = validation.sample_weight > 0
+        # distinct rows: a weight of 2 and a repeated row make the same prior
+        n_rows = len(np.unique(validation.row_keys[positive]))
+        return {"temperature_": fit_temperature(network, params, validation, n_rows)}
 
     def predict_proba(self, X):
         """Class probabilities: the mean of the members' calibrated softmax.
@@ -575,7 +586,8 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         Z = network.members(self._params, inputs) / self.temperature_
         flat = Z.reshape(-1, Z.shape[-1])
         P = network.output_activation.forward(flat, flat).reshape(Z.shape).mean(axis=0)
-        return P[:, : len(self.classes_)] if len(self.classes_) == 1 else P
+        # one class is certain (the network still has two outputs)
+        return np.ones_like(P[:, :1]) if len(self.classes_) == 1 else P
 
     def predict_log_proba(self, X):
         """The logarithm of :meth:`predict_proba`."""
@@ -709,7 +721,7 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
             raise ValueError("TabularMLPRegressor needs numeric targets.") from None
         if not np.isfinite(Y).all():
             raise ValueError("y contains NaN or infinity; remove or impute those rows.")
-        mean, scale = self._target_scaling(Y, self._raw_weights(y, sample_weight))
+        mean, scale = self._target_scaling(Y, sample_weight)
         fitted = {"target_mean_": mean, "target_scale_": scale,
                   "target_min_": Y.min(axis=0), "target_max_": Y.max(axis=0),
                   "_single_output": y.ndim == 1}  # fmt: skip

@@ -210,8 +210,9 @@ def probabilities(g, model, X):
     # axis 2 is the last axis: the same softmax in every opset
     P = _mean_over_members(g, g.node("Softmax", [Z], axis=2))
     if len(model.classes_) == 1:
-        # the network has two outputs; predict_proba keeps the first
+        # one class is certain: predict_proba's column of ones, from P's shape
         P = g.node("Gather", [P, g.const([0], "first", np.int64)], axis=1)
+        P = g.node("Add", [g.node("Mul", [P, g.const(0.0)]), g.const(1.0)])
     return P
 
 

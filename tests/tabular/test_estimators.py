@@ -28,17 +28,12 @@ pd = pytest.importorskip("pandas")
 FAST = dict(hidden_layer_sizes=(32,), max_epochs=20, n_ensemble=2)
 PLAIN = dict(FAST, n_ensemble=1, validation_fraction=None, dropout=0.0)
 
-# The classifiers run with Mish and (where there is a validation split) without
-# temperature scaling, and class_weight="balanced" is left out, until these are
-# frequency-exact: SELU's kink at the data-init rows, the temperature prior's
-# effective sample size and the balanced weights' row counts all fail
-# check_sample_weight_equivalence.
-EXACT = dict(activation="mish", temperature_scaling=False)
 CONFIGS = [
-    TabularMLPClassifier(**FAST, **EXACT),
+    TabularMLPClassifier(**FAST),
     TabularMLPRegressor(**FAST),
     TabularMLPClassifier(**PLAIN, activation="mish"),
     TabularMLPRegressor(**PLAIN),
+    TabularMLPClassifier(**FAST, class_weight="balanced"),
 ]
 
 
@@ -235,10 +230,12 @@ def _weighted_and_repeated(make, X, y, weights):
     return _output(weighted, X), _output(repeated, X)
 
 
-# Dropout (0.15) and a validation split are on; the classifier avoids the SELU
-# kink and the temperature (see CONFIGS).
+# Dropout (0.15), a validation split and the temperature are on.
 WEIGHTED = [
-    pytest.param(lambda: _clf(**EXACT, max_epochs=30), _frame, id="clf"),
+    pytest.param(lambda: _clf(max_epochs=30), _frame, id="clf"),
+    pytest.param(
+        lambda: _clf(max_epochs=30, class_weight="balanced"), _frame, id="clf-balanced"
+    ),  # fmt: skip
     pytest.param(lambda: _reg(max_epochs=30), _reg_frame, id="reg"),
 ]
 
@@ -256,6 +253,24 @@ def test_zero_weight_equals_removing_the_row(make, data):
     weights = np.ones(len(X), dtype=int)
     weights[[3, 17, 40]] = 0
     assert_allclose(*_weighted_and_repeated(make, X, y, weights), rtol=1e-7)
+
+
+@pytest.mark.parametrize("labels", [["no", "yes"], [2, 7]], ids=["str", "int"])
+def test_a_class_weight_dict_multiplies_the_sample_weights(labels):
+    # by label, whatever the labels are: the encoder and split see them too
+    X, y = _frame(80)
+    y = np.where(y == "yes", labels[1], labels[0])
+    weights = np.where(y == labels[0], 3.0, 1.0)
+    by_dict = _clf(class_weight={labels[0]: 3.0}).fit(X, y)
+    by_weights = _clf().fit(X, y, sample_weight=weights)
+    assert_allclose(by_dict.predict_proba(X), by_weights.predict_proba(X), rtol=1e-12)
+    assert_allclose(by_dict.encoder_.medians_, by_weights.encoder_.medians_)
+
+
+def test_class_weight_values_are_checked():
+    X, y = _frame(40)
+    with pytest.raises(ValueError, match="class_weight values must be finite"):
+        _clf(class_weight={"yes": -1.0}).fit(X, y)
 
 
 def test_balanced_class_weight_raises_the_minority_class():
