@@ -379,11 +379,11 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
 
     Parameters
     ----------
-    hidden_layer_sizes : array-like of int, default=(256, 256, 256)
+    hidden_layer_sizes : array-like of int, default=(64, 64, 64)
         Widths of the hidden layers.
     n_ensemble : int, default=8
         Members of the packed ensemble.
-    max_epochs : int, default=256
+    max_epochs : int, default=64
         The epoch budget.
     batch_size : int, default=256
         Rows per step.
@@ -477,9 +477,9 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(64, 64, 64),
         n_ensemble=8,
-        max_epochs=256,
+        max_epochs=64,
         batch_size=256,
         learning_rate="auto",
         lr_schedule="coslog4",
@@ -663,9 +663,9 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
     def __init__(
         self,
         *,
-        hidden_layer_sizes=(256, 256, 256),
+        hidden_layer_sizes=(64, 64, 64),
         n_ensemble=8,
-        max_epochs=256,
+        max_epochs=64,
         batch_size=256,
         learning_rate="auto",
         lr_schedule="coslog4",
@@ -715,6 +715,10 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
             raise ValueError(
                 f"y must have shape ({n},) or ({n}, n_outputs), got {y.shape}."
             )
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype in (object, bool)) or (
+            np.iscomplexobj(y)
+        ):
+            raise ValueError(f"TabularMLPRegressor needs real targets, got {y.dtype}.")
         try:
             Y = np.asarray(y, dtype=np.float64).reshape(n, -1)
         except (TypeError, ValueError):
