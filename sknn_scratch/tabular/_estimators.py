@@ -715,9 +715,9 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
             raise ValueError(
                 f"y must have shape ({n},) or ({n}, n_outputs), got {y.shape}."
             )
-        if not (np.issubdtype(y.dtype, np.number) or y.dtype in (object, bool)) or (
-            np.iscomplexobj(y)
-        ):
+        if np.iscomplexobj(y):
+            raise ValueError("Complex data not supported: y must be real.")
+        if not (np.issubdtype(y.dtype, np.number) or y.dtype in (object, bool)):
             raise ValueError(f"TabularMLPRegressor needs real targets, got {y.dtype}.")
         try:
             Y = np.asarray(y, dtype=np.float64).reshape(n, -1)

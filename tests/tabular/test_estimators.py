@@ -29,6 +29,8 @@ FAST = dict(hidden_layer_sizes=(32,), max_epochs=20, n_ensemble=2)
 PLAIN = dict(FAST, n_ensemble=1, validation_fraction=None, dropout=0.0)
 
 CONFIGS = [
+    TabularMLPClassifier(),
+    TabularMLPRegressor(),
     TabularMLPClassifier(**FAST),
     TabularMLPRegressor(**FAST),
     TabularMLPClassifier(**PLAIN, activation="mish"),
