@@ -485,8 +485,9 @@ class TabularEmbedding(Layer):
       Smooth functions of one feature (thresholds, bumps, periodicity) then
       cost the network little;
     - :math:`o`, the pass-through columns;
-    - :math:`e`, each code's learned vector of ``embedding_size`` values
-      (row 0 of each table is the "unknown" level).
+    - :math:`e`, each code's learned vector of ``embedding_size`` values.
+      Row 0 of each table is the "unknown" level (a level not seen in
+      training); no training row has it, so it stays at its start, 0.
 
     The periodic parts train at a tenth of the learning rate (RealMLP). It is
     the first layer, so backward returns no input gradient.
@@ -566,7 +567,10 @@ class TabularEmbedding(Layer):
             L[...] = rng.standard_normal(L.shape)
             beta[...] = 0.0
         if self.cardinalities:
-            views[-1][...] = rng.standard_normal(views[-1].shape)
+            table = views[-1]
+            table[...] = rng.standard_normal(table.shape)
+            # row 0, "unknown", is never trained: make it the neutral vector
+            table[self.offsets] = 0.0
 
     def forward(self, params, X, ws, ctx):
         """Return the wide rows, keeping what backward needs."""

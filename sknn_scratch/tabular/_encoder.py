@@ -385,7 +385,7 @@ class TableEncoder:
     ----------
     n_features_in_ : int
         Number of columns seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen during fit, when they are all strings.
     numeric_columns_ : ndarray of int
         Indices of the numeric columns of X.
@@ -463,16 +463,16 @@ class TableEncoder:
         Parameters
         ----------
         X : array-like, pandas DataFrame or polars DataFrame of shape \
-(n_samples, n_features_in_)
+(n_samples, `n_features_in_`)
             Data with the columns seen in fit. Unseen levels never raise.
 
         Returns
         -------
-        numeric : ndarray of shape (n_samples, n_numeric_out_)
+        numeric : ndarray of shape (n_samples, `n_numeric_out_`)
             float64 columns: the ``n_continuous_`` smooth-clipped numeric
             columns, then the missing indicators, then the ±1 and one-hot
             columns in input order.
-        codes : ndarray of shape (n_samples, len(embedded_columns_))
+        codes : ndarray of shape (n_samples, len(`embedded_columns_`))
             int64 embedding indices; 0 is the unknown level.
         """
         self._check_fitted()
@@ -509,7 +509,7 @@ class TableEncoder:
 
         Returns
         -------
-        names : ndarray of str, shape (n_numeric_out_,)
+        names : ndarray of str, shape (`n_numeric_out_`,)
             One name per column of the ``numeric`` output.
         """
         self._check_fitted()

@@ -439,7 +439,7 @@ class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):
         The fitted table encoder.
     n_features_in_ : int
         Number of columns seen in ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names seen in ``fit``, when they are all strings.
     loss_curve_ : list of float
         Training loss per epoch (smoothed targets).
@@ -726,8 +726,9 @@ class TabularMLPRegressor(RegressorMixin, _BaseTabularMLP):
         if not np.isfinite(Y).all():
             raise ValueError("y contains NaN or infinity; remove or impute those rows.")
         mean, scale = self._target_scaling(Y, sample_weight)
+        seen = Y if sample_weight is None else Y[sample_weight > 0]
         fitted = {"target_mean_": mean, "target_scale_": scale,
-                  "target_min_": Y.min(axis=0), "target_max_": Y.max(axis=0),
+                  "target_min_": seen.min(axis=0), "target_max_": seen.max(axis=0),
                   "_single_output": y.ndim == 1}  # fmt: skip
         Z = (Y - mean) / scale
         return _Targets(Z, Z, Y, None, fitted)
