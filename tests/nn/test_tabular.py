@@ -285,3 +285,17 @@ def test_temperature_prior_keeps_a_separable_validation_set_sane():
     T = fit_temperature(net, params, Split(X, Y), prior_scale=0.25)
     assert np.exp(-2) < T < 1.0
     assert T > 0.3
+
+
+def test_the_unknown_level_starts_at_zero_and_gets_no_gradient_from_known_codes():
+    rng = np.random.RandomState(0)
+    net = PackedNetwork(_layers(1), 1, "squared_error")
+    params = net.init_params(rng)
+    table = net.unpack(params)["embeddings_"][0]
+    offsets = np.cumsum((0, *CARDINALITIES[:-1]))
+    assert_allclose(table[offsets], 0.0)
+    assert np.all(np.abs(np.delete(table, offsets, axis=0)) > 0)
+    X = _inputs(rng)
+    X[:, -2:] = np.maximum(X[:, -2:], 1)  # known levels only
+    _, grad = net.outputs_and_grad(params, X, _targets(rng, "squared_error"))
+    assert_allclose(net.unpack(grad)["embeddings_"][0][offsets], 0.0)
