@@ -297,5 +297,8 @@ def test_the_unknown_level_starts_at_zero_and_gets_no_gradient_from_known_codes(
     assert np.all(np.abs(np.delete(table, offsets, axis=0)) > 0)
     X = _inputs(rng)
     X[:, -2:] = np.maximum(X[:, -2:], 1)  # known levels only
-    _, grad = net.outputs_and_grad(params, X, _targets(rng, "squared_error"))
+    ws = Workspace(N_ROWS, np.float64)
+    net.draw(ws, rng, N_ROWS)
+    Y = _targets(rng, "squared_error")
+    _, grad = net.outputs_and_grad(params, X, Y, workspace=ws)
     assert_allclose(net.unpack(grad)["embeddings_"][0][offsets], 0.0)
