@@ -596,8 +596,9 @@ def protocol_lines(config):
     return [
         f"{k}-fold cross-validation, shuffled with seed {SEED} (StratifiedKFold for",
         "classification, KFold for regression); every contender sees the same folds.",
-        "Each cell is the mean over the folds. Log-loss uses all the dataset's",
-        "classes (`labels=`) and probabilities clipped to [1e-15, 1]. RMSE is on the",
+        "Each cell is the mean over the folds. Accuracy is that of the argmax of",
+        "`predict_proba`; log-loss uses all the dataset's classes (`labels=`) and",
+        "probabilities clipped to [1e-15, 1]. RMSE is on the",
         "target's own scale. Ranks are per dataset among the contenders that",
         "finished it (1 = best, ties averaged); the relative loss gap is",
         "(loss - best loss) / best loss per dataset, averaged. Fit time is the wall",
