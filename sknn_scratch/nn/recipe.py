@@ -266,8 +266,7 @@ class Trainer:
         weights = None if train.sample_weight is None else train.sample_weight[rows]
         workspace.row_keys = train.keys[:, rows].ravel()
         net.draw(workspace, self.rng, workspace.row_keys.shape[0])
-        P, grad = net.outputs_and_grad(params, X, Y, weights, workspace=workspace)
-        loss = net.member_loss(Y, P, weights)
+        loss, grad = net.loss_and_grad(params, X, Y, weights, workspace=workspace)
         if not np.isfinite(loss):
             raise DivergenceError(f"The training loss is {loss}. {DIVERGENCE_ADVICE}")
         lr = s.learning_rate * self.schedule(t)

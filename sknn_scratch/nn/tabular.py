@@ -668,19 +668,36 @@ class PackedNetwork(Network):
         """Rebuild a packed network from its layers' specs."""
         return cls([_build(s) for s in spec], n_members, loss, output_activation)
 
+    def loss_and_grad(
+        self, params, X, Y, sample_weight=None, alpha=0.0, grad=None,
+        workspace=None, weight_sum=None,
+    ):  # fmt: skip
+        """The mean of the members' losses (plus the L2 term) and its gradient,
+        from one training pass."""
+        Y_all, weights = self._stacked(Y, sample_weight, X.shape[0], params.dtype)
+        P, grad = self._stacked_pass(params, X, Y_all, weights, alpha, grad, workspace)
+        loss = self.loss.value(Y_all, P, weights)
+        return loss + 0.5 * alpha * self.squared_weights(params) / weights.sum(), grad
+
     def outputs_and_grad(
         self, params, X, Y, sample_weight=None, alpha=0.0, grad=None,
         workspace=None, weight_sum=None,
     ):  # fmt: skip
         """Run a training pass on the stacked members; return ``(P, grad)``."""
-        n, k = X.shape[0], self.n_members
-        weights = np.ones(n, params.dtype) if sample_weight is None else sample_weight
-        weights = np.tile(weights, k)
+        Y_all, weights = self._stacked(Y, sample_weight, X.shape[0], params.dtype)
+        return self._stacked_pass(params, X, Y_all, weights, alpha, grad, workspace)
+
+    def _stacked(self, Y, sample_weight, n, dtype):
+        """The targets and weights repeated for each member."""
+        weights = np.ones(n, dtype) if sample_weight is None else sample_weight
+        return np.tile(Y, (self.n_members, 1)), np.tile(weights, self.n_members)
+
+    def _stacked_pass(self, params, X, Y_all, weights, alpha, grad, workspace):
         ctx = Pass(weights, float(weights.sum()), alpha)
-        workspace = workspace or Workspace(n, params.dtype)
+        workspace = workspace or Workspace(X.shape[0], params.dtype)
         grad = np.empty_like(params) if grad is None else grad
         P = self.forward(params, X, workspace, ctx)
-        delta = self.loss.delta(np.tile(Y, (k, 1)), P, out=np.empty_like(P))
+        delta = self.loss.delta(Y_all, P, out=np.empty_like(P))
         delta *= ctx.weight_fractions
         self._backward(params, grad, delta, workspace, ctx)
         return P, grad

@@ -93,10 +93,12 @@ def _central_differences(objective, params, h=1e-6):
 def test_packed_network_gradient_matches_central_differences(loss, k, options):
     # the objective is the mean of the members' weighted losses, dropout on
     net, params, X, Y, w, ws = _problem(k, loss, **options)
-    _, grad = net.outputs_and_grad(params, X, Y, w, workspace=ws)
+    loss, grad = net.loss_and_grad(params, X, Y, w, workspace=ws)
 
     def objective(p):
         return net.member_loss(Y, net.forward(p, X, ws), w)
+
+    assert loss == pytest.approx(objective(params), rel=1e-12)
 
     numeric = _central_differences(objective, params)
     assert_allclose(grad, numeric, rtol=1e-6, atol=1e-8 * np.abs(numeric).max())
