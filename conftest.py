@@ -4,8 +4,6 @@ import importlib.util
 
 # The ONNX exporter needs its optional extra; without it, skip its doctests
 # instead of failing to import the module.
-collect_ignore = [
-    "sknn_scratch/onnx.py"
-    for name in ("onnx", "skl2onnx")
-    if importlib.util.find_spec(name) is None
-][:1]
+_ONNX_MODULES = ["sknn_scratch/onnx.py", "sknn_scratch/tabular/_onnx.py"]
+_MISSING = any(importlib.util.find_spec(name) is None for name in ("onnx", "skl2onnx"))
+collect_ignore = _ONNX_MODULES if _MISSING else []
