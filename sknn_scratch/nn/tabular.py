@@ -704,9 +704,8 @@ class PackedNetwork(Network):
 
     def member_loss(self, Y, P, sample_weight=None):
         """The mean of the members' weighted losses, ``P`` stacked."""
-        k = self.n_members
-        weights = None if sample_weight is None else np.tile(sample_weight, k)
-        return self.loss.value(np.tile(Y, (k, 1)), P, weights)
+        Y_all, weights = self._stacked(Y, sample_weight, Y.shape[0], P.dtype)
+        return self.loss.value(Y_all, P, weights)
 
     def members(self, params, X, logits=True):
         """Return the members' outputs, ``(k, n, n_outputs)``."""

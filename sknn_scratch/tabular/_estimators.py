@@ -21,7 +21,7 @@ from sklearn.utils.validation import (
 )
 
 from .._callbacks import CallbackSupportMixin, FitReporter
-from .._inputs import check_class_weight_values, validate_sample_weight
+from .._inputs import check_class_weight_values, hidden_sizes, validate_sample_weight
 from ..nn.recipe import (
     LR_SCHEDULES,
     Outcome,
@@ -215,22 +215,13 @@ class _BaseTabularMLP(CallbackSupportMixin, BaseEstimator):
         )  # fmt: skip
         width, k = embedding.n_out, self.n_ensemble
         layers = [embedding] + ([Scale(width)] if self.front_scale else [])
-        sizes = self._hidden_sizes()
+        sizes = hidden_sizes(self.hidden_layer_sizes)
         if k > 1 and not sizes:
             layers.append(EnsembleAdapter(k, width))
         layers += self._hidden_layers(width, sizes)
         n_in = sizes[-1] if sizes else width
         layers.append(EnsembleHead(k, n_in, n_outputs, self.parametrization == "ntk"))
         return PackedNetwork(layers, k, self._loss_name)
-
-    def _hidden_sizes(self):
-        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or not all(_is_positive_int(s) for s in sizes):
-            raise ValueError(
-                "hidden_layer_sizes must be a sequence of positive ints, got "
-                f"{self.hidden_layer_sizes!r}."
-            )
-        return [int(s) for s in sizes]
 
     def _hidden_layers(self, width, sizes):
         layers, ntk = [], self.parametrization == "ntk"
@@ -366,12 +357,6 @@ def _distinct_rows(split):
     positive = split.sample_weight > 0
     _, first = np.unique(split.row_keys[positive], return_index=True)
     return split.X[np.flatnonzero(positive)[first]]
-
-
-def _is_positive_int(value):
-    return isinstance(value, Integral | np.integer) and not isinstance(
-        value, bool | np.bool_
-    ) and value > 0  # fmt: skip
 
 
 class TabularMLPClassifier(ClassifierMixin, _BaseTabularMLP):

@@ -584,3 +584,13 @@ def test_learns_diabetes():
     # short fit's R² swings with the last bits of the numerics
     reg = TabularMLPRegressor(random_state=0).fit(X_train, y_train)
     assert r2_score(y_test, reg.predict(X_test)) > 0.25
+
+
+@pytest.mark.parametrize(
+    ("sizes", "error"),
+    [((64, 2.5), TypeError), ((True,), TypeError), ((64, 0), ValueError)],
+)
+def test_hidden_layer_sizes_are_checked_like_the_drop_ins(sizes, error):
+    X, y = _frame(40)
+    with pytest.raises(error, match="hidden_layer_sizes"):
+        _clf(hidden_layer_sizes=sizes).fit(X, y)
